@@ -1,0 +1,30 @@
+/*
+ * clock.h — monotonic time in nanoseconds.
+ *
+ * Every duration strobe reports (sample weights, elapsed time, rates) is
+ * measured with CLOCK_MONOTONIC, which the vDSO serves without a system call.
+ */
+#ifndef STROBE_BASE_CLOCK_H
+#define STROBE_BASE_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define NS_PER_SEC 1000000000ULL
+#define NS_PER_MS 1000000ULL
+#define NS_PER_US 1000ULL
+
+static inline uint64_t clock_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline struct timespec clock_ns_to_timespec(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };
+    return ts;
+}
+
+#endif

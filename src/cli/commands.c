@@ -1,0 +1,199 @@
+/*
+ * commands.c — attach and run; see commands.h.
+ *
+ * Both end the same way: sample the attached target, then write the chosen
+ * output. They differ in how the target is found (a PID, or a program that
+ * must first start its interpreter) and in the exit status (strobe's own, or
+ * the launched program's).
+ */
+#include "cli/commands.h"
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "cli/signals.h"
+#include "output/collapsed.h"
+#include "output/report.h"
+#include "output/sink.h"
+#include "proc/maps.h"
+#include "proc/process.h"
+#include "proc/spawn.h"
+#include "python/target.h"
+#include "sampler/sampler.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* How often `run` looks for the interpreter while the program starts up:
+ * often enough to catch a program that lives a fraction of a second. */
+#define RUNTIME_POLL_NS (500 * NS_PER_US)
+/* After this long without an interpreter, say what strobe is waiting for. */
+#define RUNTIME_WAIT_NOTICE_NS (5 * NS_PER_SEC)
+/* Grace period for a launched program told to stop after --duration. */
+#define TERMINATE_GRACE_MS 2000
+
+static void error_line(const char *msg)
+{
+    fprintf(stderr, "strobe: %s\n", msg);
+}
+
+static int poll_stop(void *ctx)
+{
+    (void)ctx;
+    return signals_stop_requested() ? STOP_SIGNAL : SAMPLER_CONTINUE;
+}
+
+/* Write the profile in the chosen format. Returns 0 or 1. */
+static int write_output(const struct options *o, const struct profile *p)
+{
+    char err[ERRMSG_MAX];
+    struct sink sink;
+    if (!sink_open(&sink, o->output_path, err, sizeof(err))) {
+        /* Still show what was collected. */
+        report_write_capture_summary(stderr, p);
+        error_line(err);
+        return 1;
+    }
+    bool to_stdout = sink.f == stdout;
+    if (o->format == FORMAT_REPORT) {
+        report_write_capture_summary(sink.f, p);
+        report_write(sink.f, p, &o->report);
+    } else {
+        /* Machine-readable output stays clean; the summary goes to stderr. */
+        report_write_capture_summary(stderr, p);
+        collapsed_write(sink.f, p);
+    }
+    if (!sink_close(&sink, err, sizeof(err))) {
+        error_line(err);
+        return 1;
+    }
+    if (!to_stdout)
+        fprintf(stderr, "strobe: wrote %s\n", o->output_path);
+    return 0;
+}
+
+static enum stop_reason profile_target(const struct options *o, struct py_target *t,
+                                       struct profile *p)
+{
+    struct sampler_options so = { .interval_ns = o->interval_ns, .duration_ns = o->duration_ns };
+    return sampler_run(t, &so, p, poll_stop, NULL);
+}
+
+int command_attach(const struct options *o)
+{
+    char err[ERRMSG_MAX];
+    struct py_target target;
+    if (py_target_attach(&target, o->pid, err, sizeof(err)) != TARGET_OK) {
+        error_line(err);
+        return 1;
+    }
+    signals_install(0);
+    struct profile profile;
+    profile_init(&profile);
+    enum stop_reason why = profile_target(o, &target, &profile);
+    if (why == STOP_EXITED) {
+        snprintf(err, sizeof(err), "process %d exited; writing what was collected", (int)o->pid);
+        error_line(err);
+    }
+    int status = write_output(o, &profile);
+    profile_free(&profile);
+    return status;
+}
+
+/* A cheap fingerprint of which files the process has mapped, to retry the
+ * (more expensive) attach only when something new was mapped or exec'd. */
+static uint64_t maps_fingerprint(pid_t pid)
+{
+    struct process_maps maps;
+    if (maps_read(pid, &maps) != 0)
+        return 0;
+    uint64_t h = maps.count;
+    for (size_t i = 0; i < maps.count; i++)
+        if (maps.regions[i].offset == 0 && maps.regions[i].path[0] == '/')
+            h = hash_u64(h ^ hash_bytes(maps.regions[i].path, strlen(maps.regions[i].path), i));
+    maps_free(&maps);
+    return h;
+}
+
+enum wait_result {
+    WAIT_ATTACHED,
+    WAIT_FAILED,        /* message in err */
+    WAIT_CHILD_EXITED,  /* exit code in *exit_code */
+    WAIT_INTERRUPTED,
+};
+
+/* Wait until the launched program has a CPython runtime we can attach to. */
+static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, char *err, size_t errlen,
+                                         int *exit_code)
+{
+    uint64_t start = clock_now_ns(), last_print = 0;
+    uint64_t fingerprint = 0;
+    bool noticed = false;
+    struct timespec pause = clock_ns_to_timespec(RUNTIME_POLL_NS);
+    for (;;) {
+        if (signals_stop_requested())
+            return WAIT_INTERRUPTED;
+        uint64_t fp = maps_fingerprint(pid);
+        if (fp && fp != fingerprint) {
+            fingerprint = fp;
+            enum target_status st = py_target_attach(t, pid, err, errlen);
+            if (st == TARGET_OK)
+                return WAIT_ATTACHED;
+            if (st == TARGET_UNSUPPORTED || st == TARGET_DENIED)
+                return WAIT_FAILED;
+        }
+        if (spawn_reap(pid, false, exit_code))
+            return WAIT_CHILD_EXITED;
+        uint64_t now = clock_now_ns();
+        if (!noticed && now - start > RUNTIME_WAIT_NOTICE_NS && now - last_print > NS_PER_SEC) {
+            char exe[TARGET_PATH_MAX];
+            process_exe_path(pid, exe, sizeof(exe));
+            fprintf(stderr, "strobe: waiting for process %d (%s) to start a CPython interpreter...\n",
+                    (int)pid, exe);
+            noticed = true;
+        }
+        nanosleep(&pause, NULL);
+    }
+}
+
+int command_run(const struct options *o)
+{
+    char err[ERRMSG_MAX];
+    pid_t child;
+    if (!spawn_program(o->program, &child, err, sizeof(err))) {
+        error_line(err);
+        return EXIT_EXEC_FAILED;
+    }
+    signals_install(child);
+    struct py_target target;
+    int exit_code = 0;
+    switch (wait_for_runtime(&target, child, err, sizeof(err), &exit_code)) {
+    case WAIT_ATTACHED:
+        break;
+    case WAIT_FAILED:
+        error_line(err);
+        spawn_terminate(child, TERMINATE_GRACE_MS);
+        return 1;
+    case WAIT_CHILD_EXITED:
+        snprintf(err, sizeof(err), "no CPython runtime found in process %d (%s), which exited with status %d",
+                 (int)child, o->program[0], exit_code);
+        error_line(err);
+        return exit_code ? exit_code : 1;
+    case WAIT_INTERRUPTED:
+        spawn_reap(child, true, &exit_code);
+        return exit_code;
+    }
+
+    struct profile profile;
+    profile_init(&profile);
+    enum stop_reason why = profile_target(o, &target, &profile);
+    int status = write_output(o, &profile);
+    profile_free(&profile);
+    /* After --duration the program is stopped, as a profiling session that
+     * launched it ends; otherwise it is already ending (exit, Ctrl-C). */
+    if (why == STOP_DURATION)
+        exit_code = spawn_terminate(child, TERMINATE_GRACE_MS);
+    else
+        spawn_reap(child, true, &exit_code);
+    return status ? status : exit_code;
+}

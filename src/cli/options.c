@@ -1,0 +1,317 @@
+/*
+ * options.c — command-line parsing; see options.h.
+ */
+#include "cli/options.h"
+
+#include "base/clock.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PYTHON_FOR_SCRIPTS "python3"
+#define SCRIPT_SUFFIX ".py"
+
+enum long_only {
+    OPT_COLLAPSED = 256,
+    OPT_SORT,
+    OPT_NO_SUMMARY,
+};
+
+static const struct option long_options[] = {
+    { "rate", required_argument, NULL, 'r' },
+    { "sampling-rate", required_argument, NULL, 'r' },
+    { "duration", required_argument, NULL, 'd' },
+    { "all-threads", no_argument, NULL, 'a' },
+    { "collapsed", no_argument, NULL, OPT_COLLAPSED },
+    { "output", required_argument, NULL, 'o' },
+    { "sort", required_argument, NULL, OPT_SORT },
+    { "limit", required_argument, NULL, 'l' },
+    { "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
+    { "module", required_argument, NULL, 'm' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+bool parse_rate(const char *s, double *hz)
+{
+    static const struct {
+        const char *suffix;
+        double scale;
+    } units[] = {
+        { "", 1 }, { "hz", 1 }, { "k", 1e3 }, { "khz", 1e3 }, { "m", 1e6 }, { "mhz", 1e6 },
+    };
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v))
+        return false;
+    for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+        if (strcasecmp(end, units[i].suffix) == 0) {
+            v *= units[i].scale;
+            if (v <= 0 || v > MAX_RATE_HZ)
+                return false;
+            *hz = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool parse_duration(const char *s, uint64_t *ns)
+{
+    if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    /* A year is more than anyone profiles for; beyond it is a typo. */
+    if (errno || *end || !isfinite(v) || v <= 0 || v > 366.0 * 24 * 3600)
+        return false;
+    *ns = (uint64_t)(v * (double)NS_PER_SEC);
+    return *ns > 0;
+}
+
+static bool parse_pid(const char *s, pid_t *pid)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v <= 0 || v > INT32_MAX)
+        return false;
+    *pid = (pid_t)v;
+    return true;
+}
+
+static bool parse_limit(const char *s, size_t *limit)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *limit = (size_t)v;
+    return true;
+}
+
+static void defaults(struct options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->rate_hz = DEFAULT_RATE_HZ;
+    o->format = FORMAT_REPORT;
+    o->report = (struct report_options){ SORT_NSAMPLES, REPORT_DEFAULT_LIMIT, true };
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* argv of the program to run: COMMAND ARGS, `python3 SCRIPT.py ARGS`, or
+ * `python3 -m MODULE ARGS`. */
+static char **program_argv(const char *module, char **rest, int nrest)
+{
+    int extra = module ? 3 : (nrest > 0 && ends_with(rest[0], SCRIPT_SUFFIX) ? 1 : 0);
+    char **argv = xcalloc((size_t)(extra + nrest + 1), sizeof(*argv));
+    int n = 0;
+    if (extra)
+        argv[n++] = xstrdup(PYTHON_FOR_SCRIPTS);
+    if (module) {
+        argv[n++] = xstrdup("-m");
+        argv[n++] = xstrdup(module);
+    }
+    for (int i = 0; i < nrest; i++)
+        argv[n++] = xstrdup(rest[i]);
+    argv[n] = NULL;
+    return argv;
+}
+
+static bool usage_error(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+    snprintf(err, errlen, fmt, arg);
+    return false;
+}
+
+bool options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+    defaults(o);
+    if (argc < 2)
+        return usage_error(err, errlen, "%s", "missing command (try 'strobe --help')");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        o->command = CMD_HELP;
+        o->help_topic = CMD_HELP;
+        return true;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        o->command = CMD_VERSION;
+        return true;
+    }
+    if (strcmp(cmd, "attach") == 0)
+        o->command = CMD_ATTACH;
+    else if (strcmp(cmd, "run") == 0)
+        o->command = CMD_RUN;
+    else
+        return usage_error(err, errlen, "unknown command '%s' (try 'strobe --help')", cmd);
+
+    /* `run` stops at COMMAND ("+"); `attach` allows options after the PID. */
+    const char *shortopts = o->command == CMD_RUN ? "+:r:d:ao:l:m:h" : ":r:d:ao:l:h";
+    const char *module = NULL;
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(sub_argc, sub_argv, shortopts, long_options, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (!parse_rate(optarg, &o->rate_hz))
+                return usage_error(err, errlen,
+                                   "invalid rate '%s' (examples: 1000, 10k, 10khz, 1M)", optarg);
+            break;
+        case 'd':
+            if (!parse_duration(optarg, &o->duration_ns))
+                return usage_error(err, errlen, "invalid duration '%s' (seconds, e.g. 10 or 0.5)",
+                                   optarg);
+            break;
+        case 'a':
+            break;  /* every thread is always sampled */
+        case 'o':
+            o->output_path = optarg;
+            break;
+        case 'l':
+            if (!parse_limit(optarg, &o->report.limit))
+                return usage_error(err, errlen, "invalid limit '%s' (a number of rows)", optarg);
+            break;
+        case 'm':
+            if (o->command != CMD_RUN)
+                return usage_error(err, errlen, "%s", "-m is only for 'strobe run'");
+            module = optarg;
+            goto done;  /* the module's own arguments follow */
+        case OPT_COLLAPSED:
+            o->format = FORMAT_COLLAPSED;
+            break;
+        case OPT_SORT:
+            if (!report_parse_sort(optarg, &o->report.sort)) {
+                snprintf(err, errlen, "invalid sort key '%s' (one of: %s)", optarg,
+                         REPORT_SORT_NAMES);
+                return false;
+            }
+            break;
+        case OPT_NO_SUMMARY:
+            o->report.summary = false;
+            break;
+        case 'h':
+            o->help_topic = o->command;
+            o->command = CMD_HELP;
+            return true;
+        case ':':
+            return usage_error(err, errlen, "option '%s' needs a value", sub_argv[optind - 1]);
+        default:
+            return usage_error(err, errlen, "unknown option '%s' (try 'strobe --help')",
+                               sub_argv[optind - 1]);
+        }
+    }
+done:;
+    int nrest = sub_argc - optind;
+    char **rest = sub_argv + optind;
+    o->interval_ns = (uint64_t)llround((double)NS_PER_SEC / o->rate_hz);
+    if (o->interval_ns == 0)
+        o->interval_ns = 1;
+    if (o->command == CMD_ATTACH) {
+        if (nrest != 1)
+            return usage_error(err, errlen, "%s",
+                               nrest ? "attach takes one PID" : "attach needs a PID");
+        if (!parse_pid(rest[0], &o->pid))
+            return usage_error(err, errlen, "invalid PID '%s'", rest[0]);
+        return true;
+    }
+    if (!module && nrest == 0)
+        return usage_error(err, errlen, "%s", "run needs a COMMAND (e.g. strobe run python3 app.py)");
+    o->program = program_argv(module, rest, nrest);
+    return true;
+}
+
+void options_free(struct options *o)
+{
+    if (o->program) {
+        for (char **a = o->program; *a; a++)
+            free(*a);
+        free(o->program);
+    }
+    o->program = NULL;
+}
+
+static const char HELP_GENERAL[] =
+    "strobe " STROBE_VERSION " - a sampling profiler for CPython 3.8-3.15\n"
+    "\n"
+    "Usage:\n"
+    "  strobe attach PID [options]            profile a running process\n"
+    "  strobe run [options] COMMAND [ARGS...]  launch COMMAND and profile it\n"
+    "  strobe --version\n"
+    "  strobe attach --help | strobe run --help\n"
+    "\n"
+    "strobe reads the interpreter's stacks from outside the process: no code\n"
+    "change, no restart, every thread. Ctrl-C stops sampling and writes the\n"
+    "result.\n";
+
+static const char HELP_OPTIONS[] =
+    "Sampling:\n"
+    "  -r, --rate RATE        samples per second: 1000, 10k, 10khz, 1M (default 1k)\n"
+    "  -d, --duration SECS    stop after SECS seconds (default: until the program\n"
+    "                         ends or Ctrl-C)\n"
+    "  -a, --all-threads      accepted for compatibility; every thread is always\n"
+    "                         sampled\n"
+    "\n"
+    "Output (default: a text report on standard output):\n"
+    "  --collapsed            folded stacks: tid:TID;file:function:line;... COUNT\n"
+    "  -o, --output FILE      write the output to FILE instead of standard output\n"
+    "  --sort KEY             report order: nsamples (default), tottime, cumtime,\n"
+    "                         sample-pct, cumul-pct, nsamples-cumul, name\n"
+    "  -l, --limit N          rows in the report (default 15; 0 for all)\n"
+    "  --no-summary           leave out the summary of interesting functions\n"
+    "  -h, --help             this help\n";
+
+static const char HELP_ATTACH[] =
+    "Usage: strobe attach PID [options]\n"
+    "\n"
+    "Profile the running Python process PID until it exits, --duration runs out,\n"
+    "or Ctrl-C. The process is only read, never stopped or modified. Reading\n"
+    "another user's process needs root or CAP_SYS_PTRACE.\n";
+
+static const char HELP_RUN[] =
+    "Usage: strobe run [options] COMMAND [ARGS...]\n"
+    "       strobe run [options] SCRIPT.py [ARGS...]\n"
+    "       strobe run [options] -m MODULE [ARGS...]\n"
+    "\n"
+    "Launch COMMAND (any program that is or execs a Python interpreter, e.g.\n"
+    "'python3.12 app.py' or 'uvicorn app:main') and profile it until it exits.\n"
+    "A first word ending in .py runs under python3 from PATH; -m MODULE runs\n"
+    "'python3 -m MODULE'. Options must come before COMMAND. The program's\n"
+    "input and output pass through, and strobe exits with its exit status.\n";
+
+void print_help(enum command topic)
+{
+    if (topic == CMD_ATTACH)
+        fputs(HELP_ATTACH, stdout);
+    else if (topic == CMD_RUN)
+        fputs(HELP_RUN, stdout);
+    else
+        fputs(HELP_GENERAL, stdout);
+    fputc('\n', stdout);
+    fputs(HELP_OPTIONS, stdout);
+    if (topic == CMD_RUN)
+        fputs("  -m, --module MODULE    run 'python3 -m MODULE ARGS...'\n", stdout);
+}

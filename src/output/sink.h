@@ -1,0 +1,31 @@
+/*
+ * sink.h — where an output goes: stdout, or a file written safely.
+ *
+ * A file is written under a temporary name in the same directory and renamed
+ * over the requested path only once complete, so a killed strobe or a full
+ * disk never leaves a truncated file where the user expects a profile.
+ */
+#ifndef STROBE_OUTPUT_SINK_H
+#define STROBE_OUTPUT_SINK_H
+
+#include "base/common.h"
+
+#include <stdio.h>
+
+struct sink {
+    FILE *f;
+    char *path;         /* NULL: stdout */
+    char *tmp_path;
+};
+
+/* Open `path` (NULL or "-" for stdout). false with a message on failure. */
+bool sink_open(struct sink *s, const char *path, char *err, size_t errlen);
+
+/* Finish: flush, check for write errors, rename into place. false with a
+ * message if anything failed (the temporary file is removed). */
+bool sink_close(struct sink *s, char *err, size_t errlen);
+
+/* Abandon a file output: remove the temporary file. */
+void sink_abort(struct sink *s);
+
+#endif

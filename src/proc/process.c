@@ -1,0 +1,159 @@
+/*
+ * process.c — /proc facts and permission diagnostics; see process.h.
+ */
+#include "proc/process.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CAP_SYS_PTRACE_BIT 19
+#define PTRACE_SCOPE_FILE "/proc/sys/kernel/yama/ptrace_scope"
+
+/* Value of a "Key:\t..." line of /proc/PID/status (first field), or NULL. */
+static bool status_field(pid_t pid, const char *key, char *out, size_t outlen)
+{
+    char path[64];
+    if (pid > 0)
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    else
+        snprintf(path, sizeof(path), "/proc/self/status");
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    char line[512];
+    size_t klen = strlen(key);
+    bool found = false;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            const char *v = line + klen + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            snprintf(out, outlen, "%s", v);
+            out[strcspn(out, "\n")] = '\0';
+            found = true;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+enum process_state process_state(pid_t pid)
+{
+    char state[64];
+    if (!status_field(pid, "State", state, sizeof(state)))
+        return PROCESS_EXITED;
+    return (state[0] == 'Z' || state[0] == 'X') ? PROCESS_EXITED : PROCESS_RUNNING;
+}
+
+bool process_exists(pid_t pid)
+{
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+void process_exe_path(pid_t pid, char *out, size_t outlen)
+{
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(link, out, outlen - 1);
+    if (n <= 0) {
+        /* Not allowed to resolve exe: fall back to the command name. */
+        char comm[64];
+        if (status_field(pid, "Name", comm, sizeof(comm)))
+            snprintf(out, outlen, "%s", comm);
+        else
+            snprintf(out, outlen, "?");
+        return;
+    }
+    out[n] = '\0';
+}
+
+pid_t process_ns_pid(pid_t pid)
+{
+    char v[256];
+    if (!status_field(pid, "NSpid", v, sizeof(v)))
+        return pid;
+    const char *last = strrchr(v, '\t');
+    last = last ? last + 1 : v;
+    long n = strtol(last, NULL, 10);
+    return n > 0 ? (pid_t)n : pid;
+}
+
+long process_uid(pid_t pid)
+{
+    char v[128];
+    if (!status_field(pid, "Uid", v, sizeof(v)))
+        return -1;
+    return strtol(v, NULL, 10);
+}
+
+static bool have_cap_sys_ptrace(void)
+{
+    char v[64];
+    if (!status_field(0, "CapEff", v, sizeof(v)))
+        return false;
+    unsigned long long caps = strtoull(v, NULL, 16);
+    return (caps >> CAP_SYS_PTRACE_BIT) & 1;
+}
+
+static int ptrace_scope(void)
+{
+    FILE *f = fopen(PTRACE_SCOPE_FILE, "re");
+    if (!f)
+        return -1;
+    int scope = -1;
+    if (fscanf(f, "%d", &scope) != 1)
+        scope = -1;
+    fclose(f);
+    return scope;
+}
+
+void process_explain_denied(pid_t pid, char *out, size_t outlen)
+{
+    long target_uid = process_uid(pid);
+    uid_t me = geteuid();
+    bool cap = have_cap_sys_ptrace();
+    int scope = ptrace_scope();
+
+    if (!cap && target_uid >= 0 && (uid_t)target_uid != me) {
+        snprintf(out, outlen,
+                 "permission denied: process %d belongs to uid %ld and strobe runs as uid %u; "
+                 "run strobe as that user or as root (sudo strobe attach %d), "
+                 "or give it CAP_SYS_PTRACE",
+                 (int)pid, target_uid, (unsigned)me, (int)pid);
+    } else if (!cap && scope == 1) {
+        snprintf(out, outlen,
+                 "permission denied: kernel.yama.ptrace_scope is 1, which only lets a process "
+                 "read its own descendants; launch the program with 'strobe run', run strobe as "
+                 "root, or allow it with 'sudo sysctl kernel.yama.ptrace_scope=0'");
+    } else if (!cap && scope == 2) {
+        snprintf(out, outlen,
+                 "permission denied: kernel.yama.ptrace_scope is 2 (admin only); run strobe as "
+                 "root or give it CAP_SYS_PTRACE");
+    } else if (scope == 3) {
+        snprintf(out, outlen,
+                 "permission denied: kernel.yama.ptrace_scope is 3, which forbids reading other "
+                 "processes' memory until reboot; use 'strobe run' or change it at boot");
+    } else if (!cap && me == 0) {
+        snprintf(out, outlen,
+                 "permission denied: strobe runs as root but without CAP_SYS_PTRACE, as in a "
+                 "container; start the container with --cap-add=SYS_PTRACE (Docker) or "
+                 "securityContext.capabilities.add: [SYS_PTRACE] (Kubernetes)");
+    } else if (!cap) {
+        snprintf(out, outlen,
+                 "permission denied reading process %d: it may have made itself undumpable "
+                 "(setuid, prctl PR_SET_DUMPABLE); run strobe as root or with CAP_SYS_PTRACE",
+                 (int)pid);
+    } else {
+        snprintf(out, outlen,
+                 "permission denied reading process %d although strobe has CAP_SYS_PTRACE: "
+                 "in a container, the target must be visible (docker run --pid=host or the same "
+                 "pod) and strobe needs --cap-add=SYS_PTRACE; otherwise a security module "
+                 "(AppArmor, SELinux, seccomp) forbids process_vm_readv",
+                 (int)pid);
+    }
+}

@@ -1,0 +1,39 @@
+/*
+ * process.h — facts about the target process from /proc, and the wording of
+ * errors about it.
+ *
+ * Liveness (so a read failure can be told apart from an exit), its owner and
+ * namespace pid, its executable path, and — when the kernel refuses access —
+ * an explanation of why and what to do about it.
+ */
+#ifndef STROBE_PROC_PROCESS_H
+#define STROBE_PROC_PROCESS_H
+
+#include "base/common.h"
+
+#include <sys/types.h>
+
+enum process_state {
+    PROCESS_RUNNING,    /* exists and is not a zombie */
+    PROCESS_EXITED,     /* gone, or a zombie waiting to be reaped */
+};
+
+enum process_state process_state(pid_t pid);
+
+/* Does a process with this pid exist at all (zombies included)? */
+bool process_exists(pid_t pid);
+
+/* Path of the executable (/proc/PID/exe), or "?" if unreadable. */
+void process_exe_path(pid_t pid, char *out, size_t outlen);
+
+/* The pid as the target sees itself (last NSpid entry), or pid itself. */
+pid_t process_ns_pid(pid_t pid);
+
+/* Real uid of the process owner, or -1. */
+long process_uid(pid_t pid);
+
+/* One line explaining why reading process `pid` is not permitted and what to
+ * do (other user, ptrace_scope, missing CAP_SYS_PTRACE, containers). */
+void process_explain_denied(pid_t pid, char *out, size_t outlen);
+
+#endif

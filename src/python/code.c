@@ -1,0 +1,129 @@
+/*
+ * code.c — the code-object cache; see code.h.
+ */
+#include "python/code.h"
+
+#include "python/strings.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Placeholder shown when a name cannot be read. */
+#define UNKNOWN_NAME "<unknown>"
+
+void code_cache_init(struct code_cache *c, struct remote *r, const struct py_layout *l,
+                     uint64_t code_type)
+{
+    memset(c, 0, sizeof(*c));
+    c->remote = r;
+    c->layout = l;
+    c->code_type = code_type;
+    u64map_init(&c->by_addr);
+}
+
+static void entry_release(struct py_code *e)
+{
+    free(e->filename);
+    free(e->name);
+    line_table_free(&e->lines);
+}
+
+static void clear_all(struct code_cache *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        entry_release(&c->entries[i]);
+    c->count = 0;
+    u64map_clear(&c->by_addr);
+    c->epoch++;
+    c->stats.clears++;
+}
+
+void code_cache_free(struct code_cache *c)
+{
+    clear_all(c);
+    free(c->entries);
+    u64map_free(&c->by_addr);
+    memset(c, 0, sizeof(*c));
+}
+
+static uint64_t read_u64_at(const uint8_t *p, uint32_t offset)
+{
+    uint64_t v = 0;
+    if (offset != OFFSET_NONE)
+        memcpy(&v, p + offset, sizeof(v));
+    return v;
+}
+
+struct code_identity code_identity_from(const struct py_layout *l, const uint8_t *header)
+{
+    struct code_identity id;
+    memset(&id, 0, sizeof(id));
+    id.ob_type = read_u64_at(header, l->ob_type);
+    id.filename = read_u64_at(header, l->code.filename);
+    id.name = read_u64_at(header, l->code.qualname != OFFSET_NONE ? l->code.qualname : l->code.name);
+    id.linetable = read_u64_at(header, l->code.linetable);
+    id.ob_size = (int64_t)read_u64_at(header, l->code.ob_size);
+    memcpy(&id.firstlineno, header + l->code.firstlineno, sizeof(id.firstlineno));
+    return id;
+}
+
+/* Read strings and line table of a code object into `e`. */
+static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_identity *id,
+                         struct py_code *e)
+{
+    char buf[PY_STRING_MAX_UTF8];
+    memset(e, 0, sizeof(*e));
+    e->addr = addr;
+    e->id = *id;
+    e->sym_file = e->sym_name = e->memo_frame = ID_NONE;
+    if (!py_read_str(c->remote, c->layout, id->name, buf, sizeof(buf)))
+        return false;
+    e->name = xstrdup(buf);
+    if (!py_read_str(c->remote, c->layout, id->filename, buf, sizeof(buf))) {
+        free(e->name);
+        return false;
+    }
+    e->filename = xstrdup(buf);
+    uint8_t *table = NULL;
+    size_t len = 0;
+    /* A code object whose line table cannot be read still has a name: report
+     * its first line rather than losing the frame. */
+    if (!py_read_bytes(c->remote, c->layout, id->linetable, PY_BYTES_MAX, &table, &len))
+        len = 0;
+    line_table_decode(&e->lines, c->layout->linetable_format, table, len, id->firstlineno);
+    free(table);
+    return true;
+}
+
+uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const uint8_t *header)
+{
+    c->stats.lookups++;
+    struct code_identity id = code_identity_from(c->layout, header);
+    if (c->code_type && id.ob_type != c->code_type)
+        return ID_NONE;
+    uint32_t index = u64map_get(&c->by_addr, addr);
+    if (index != ID_NONE && code_identity_equal(&c->entries[index].id, &id))
+        return index;
+
+    struct py_code fresh;
+    if (!decode_entry(c, addr, &id, &fresh)) {
+        c->stats.failed++;
+        return ID_NONE;
+    }
+    c->stats.decoded++;
+    if (index != ID_NONE) {
+        /* Same address, different object: the old one died. */
+        entry_release(&c->entries[index]);
+        c->entries[index] = fresh;
+        c->stats.replaced++;
+        c->epoch++;
+        return index;
+    }
+    if (c->count >= CODE_CACHE_MAX_ENTRIES)
+        clear_all(c);
+    c->entries = xgrow(c->entries, &c->cap, c->count + 1, sizeof(*c->entries));
+    index = (uint32_t)c->count++;
+    c->entries[index] = fresh;
+    u64map_put(&c->by_addr, addr, index);
+    return index;
+}

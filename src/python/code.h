@@ -1,0 +1,89 @@
+/*
+ * code.h — the code-object cache: remote PyCodeObject -> file, name, lines.
+ *
+ * Reading a code object's strings and line table costs several system calls,
+ * so each is read once and kept, keyed by its remote address. Addresses are
+ * reused when code objects die and new ones are born, so an entry is only
+ * trusted while the object at that address still has the same identity: the
+ * same type, name, file, line-table object and first line. The frame walker
+ * re-reads those header fields with every sample (they come in the sample's
+ * batched read), and a mismatch replaces the entry — a profile never shows a
+ * dead function's name for a new one.
+ */
+#ifndef STROBE_PYTHON_CODE_H
+#define STROBE_PYTHON_CODE_H
+
+#include "base/u64map.h"
+#include "proc/memory.h"
+#include "python/layout.h"
+#include "python/linetable.h"
+
+/* The cache is cleared when it holds this many entries (bounded memory on a
+ * target that creates code objects without end). */
+#define CODE_CACHE_MAX_ENTRIES 65536
+
+/* The header fields that identify a code object. */
+struct code_identity {
+    uint64_t ob_type;
+    uint64_t filename, name, linetable;
+    int64_t ob_size;
+    int32_t firstlineno;
+};
+
+struct py_code {
+    uint64_t addr;
+    struct code_identity id;
+    char *filename;         /* UTF-8 */
+    char *name;             /* co_qualname where the version has it, else co_name */
+    struct line_table lines;
+    /* Free for the sampler: interned symbol ids and the last offset it
+     * resolved, reset (to ID_NONE) whenever the entry is (re)decoded. */
+    uint32_t sym_file, sym_name;
+    int64_t memo_offset;
+    uint32_t memo_frame;
+};
+
+struct code_cache_stats {
+    uint64_t lookups, decoded, replaced, failed, clears;
+};
+
+struct code_cache {
+    struct remote *remote;
+    const struct py_layout *layout;
+    uint64_t code_type;         /* remote &PyCode_Type, 0 if unknown */
+    struct py_code *entries;
+    size_t count, cap;
+    struct u64map by_addr;
+    /* Bumped whenever an entry changes meaning (replaced or cleared), so
+     * anything derived from entries can tell it is out of date. */
+    uint32_t epoch;
+    struct code_cache_stats stats;
+};
+
+void code_cache_init(struct code_cache *c, struct remote *r, const struct py_layout *l,
+                     uint64_t code_type);
+void code_cache_free(struct code_cache *c);
+
+/* Identity fields from a header of layout->code_read_size bytes. */
+struct code_identity code_identity_from(const struct py_layout *l, const uint8_t *header);
+
+/*
+ * The entry for the code object at `addr` whose header (code_read_size bytes,
+ * as read in this sample) is `header`; ID_NONE if it is not a code object or
+ * cannot be read. The index is valid until the next call.
+ */
+uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const uint8_t *header);
+
+static inline const struct py_code *code_cache_get(const struct code_cache *c, uint32_t index)
+{
+    return &c->entries[index];
+}
+
+static inline bool code_identity_equal(const struct code_identity *a, const struct code_identity *b)
+{
+    return a->ob_type == b->ob_type && a->filename == b->filename && a->name == b->name &&
+           a->linetable == b->linetable && a->ob_size == b->ob_size &&
+           a->firstlineno == b->firstlineno;
+}
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * layout.h — where the fields strobe reads live in one CPython version.
+ *
+ * struct py_layout is the whole of strobe's knowledge of an interpreter's
+ * memory layout: byte offsets of the handful of fields it reads, plus the few
+ * behavioural switches that differ between versions (how frames are chained,
+ * which line-table format code objects carry, ...). Nothing else in strobe
+ * knows a CPython version number.
+ *
+ * 3.8–3.12 layouts are tables kept as data (layouts_legacy.c), each checked
+ * against offsetof() from that version's own headers by a unit test.
+ * 3.13+ layouts are built at attach time from the _Py_DebugOffsets table the
+ * interpreter publishes about itself (debug_offsets.c).
+ */
+#ifndef STROBE_PYTHON_LAYOUT_H
+#define STROBE_PYTHON_LAYOUT_H
+
+#include "base/common.h"
+#include "python/version.h"
+
+/* A field this version does not have. */
+#define OFFSET_NONE UINT32_MAX
+
+enum py_frame_model {
+    /* 3.8–3.10: heap PyFrameObjects linked by f_back; f_lasti is an index. */
+    FRAME_MODEL_OBJECT,
+    /* 3.11+: _PyInterpreterFrame records in per-thread data stacks, linked by
+     * `previous`; the position is an instruction pointer into the code. */
+    FRAME_MODEL_INTERPRETER,
+};
+
+enum py_linetable_format {
+    LINETABLE_LNOTAB,       /* 3.8–3.9 co_lnotab: (byte delta, line delta) pairs */
+    LINETABLE_PEP626,       /* 3.10 co_linetable: (byte delta, line delta) pairs */
+    LINETABLE_LOCATIONS,    /* 3.11+ co_linetable: PEP 657 location entries */
+};
+
+struct py_layout {
+    struct py_version version;
+    enum py_frame_model frame_model;
+    enum py_linetable_format linetable_format;
+    /* 3.11–3.12 reach the current frame through tstate->cframe. */
+    bool frame_via_cframe;
+    /* 3.14+ store f_executable as a tagged _PyStackRef. */
+    bool executable_is_stackref;
+    /* Frames whose owner is >= this value are interpreter-internal entry or
+     * shim frames that have no Python function (OFFSET_NONE: no such frames). */
+    uint32_t internal_owner_min;
+    /* Bytes of bytecode per unit of f_lasti (1 in 3.8–3.9, 2 in 3.10). */
+    uint32_t lasti_unit;
+
+    struct {
+        uint32_t interpreters_head;
+        uint32_t main_thread;       /* pthread_t of the main thread (<= 3.12) */
+    } runtime;
+    struct {
+        uint32_t next;
+        uint32_t threads_head;
+    } interp;
+    struct {
+        uint32_t prev;
+        uint32_t next;
+        uint32_t interp;
+        uint32_t frame;             /* frame, cframe or current_frame */
+        uint32_t thread_id;         /* pthread_t */
+        uint32_t native_thread_id;  /* OFFSET_NONE before 3.11 */
+    } tstate;
+    struct {
+        uint32_t current_frame;     /* within _PyCFrame (3.11–3.12) */
+    } cframe;
+    struct {
+        uint32_t back;              /* f_back or previous */
+        uint32_t code;              /* f_code or f_executable */
+        uint32_t position;          /* f_lasti (int) or prev_instr/instr_ptr */
+        uint32_t owner;             /* OFFSET_NONE for frame objects */
+    } frame;
+    struct {
+        uint32_t ob_size;           /* code units (3.11+ code is a var-object) */
+        uint32_t firstlineno;
+        uint32_t filename;
+        uint32_t name;
+        uint32_t qualname;          /* OFFSET_NONE before 3.11 */
+        uint32_t linetable;         /* co_lnotab or co_linetable */
+        uint32_t code_adaptive;     /* first instruction (3.11+) */
+    } code;
+    struct {
+        uint32_t ob_size;
+        uint32_t ob_sval;
+    } bytes;
+    struct {
+        uint32_t length;
+        uint32_t state;
+        uint32_t ascii_data;        /* sizeof(PyASCIIObject) */
+        uint32_t compact_data;      /* sizeof(PyCompactUnicodeObject) */
+    } unicode;
+    uint32_t ob_type;
+
+    /* Bytes to read to cover every field above, per object. Derived by
+     * layout_finish() from the offsets. */
+    uint32_t tstate_read_size;
+    uint32_t frame_read_size;
+    uint32_t code_read_size;
+};
+
+/* The built-in table for a 3.8–3.12 version, or NULL. */
+const struct py_layout *layout_legacy_for(unsigned minor);
+
+/* Fill the *_read_size fields from the offsets. */
+void layout_finish(struct py_layout *l);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * target.c — locating and identifying the CPython runtime; see target.h.
+ */
+#include "python/target.h"
+
+#include "proc/elf.h"
+#include "proc/maps.h"
+#include "proc/process.h"
+#include "python/debug_offsets.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* struct pthread is about 2 KiB in glibc; the tid lies well inside. */
+#define PTHREAD_SCAN_BYTES 2048
+#define PTHREAD_TID_ALIGN 4
+/* Bytes of Py_GetVersion()'s buffer to read: "3.10.13 (main, ..." */
+#define VERSION_TEXT_MAX 24
+
+enum candidate_result {
+    CANDIDATE_NOT_RUNTIME,  /* no _PyRuntime in this file */
+    CANDIDATE_FOUND,
+    CANDIDATE_FAILED,       /* a runtime, but unusable: message in err */
+};
+
+struct attach_ctx {
+    struct py_target *t;
+    const struct process_maps *maps;
+    char *err;
+    size_t errlen;
+    enum target_status fail_status;
+    /* A version read from a file name, for "3.7 is not supported" when the
+     * file has no _PyRuntime we recognise at all. */
+    bool have_name_version;
+    struct py_version name_version;
+};
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* "python3.12", "libpython3.9.so.1.0", "python3.6m" -> version */
+static bool version_from_file_name(const char *path, struct py_version *out)
+{
+    const char *name = base_name(path);
+    const char *p = strstr(name, "python");
+    if (!p)
+        return false;
+    p += strlen("python");
+    return py_version_parse(p, out);
+}
+
+static bool is_candidate_file(const char *path, const char *exe)
+{
+    const char *name = base_name(path);
+    if (path[0] != '/')
+        return false;
+    return strcmp(path, exe) == 0 || strncmp(name, "python", 6) == 0 ||
+           strncmp(name, "libpython", 9) == 0;
+}
+
+/* "3.9.18", "3.10.0rc2+" and nothing else. */
+static bool is_version_string(const char *s, size_t len)
+{
+    size_t i = 0, dots = 0;
+    if (len < 5 || s[0] != '3' || s[1] != '.')
+        return false;
+    for (i = 1; i < len && (isdigit((unsigned char)s[i]) || s[i] == '.'); i++)
+        dots += s[i] == '.';
+    if (dots != 2 || !isdigit((unsigned char)s[i - 1]))
+        return false;
+    for (; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+')
+            return false;
+    return true;
+}
+
+struct rodata_scan {
+    struct py_version found;
+    bool ok;
+};
+
+static bool visit_rodata_string(void *ctx, const char *s, size_t len)
+{
+    struct rodata_scan *scan = ctx;
+    char buf[64];
+    if (len >= sizeof(buf) || !is_version_string(s, len))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    scan->ok = py_version_parse(buf, &scan->found);
+    return scan->ok;
+}
+
+static enum candidate_result fail(struct attach_ctx *ctx, enum target_status st, const char *msg)
+{
+    snprintf(ctx->err, ctx->errlen, "%s", msg);
+    ctx->fail_status = st;
+    return CANDIDATE_FAILED;
+}
+
+static enum candidate_result remote_failure(struct attach_ctx *ctx, enum remote_status st)
+{
+    char msg[ERRMSG_MAX];
+    if (st == REMOTE_DENIED) {
+        process_explain_denied(ctx->t->pid, msg, sizeof(msg));
+        return fail(ctx, TARGET_DENIED, msg);
+    }
+    if (st == REMOTE_GONE) {
+        snprintf(msg, sizeof(msg), "process %d exited", (int)ctx->t->pid);
+        return fail(ctx, TARGET_NO_PROCESS, msg);
+    }
+    snprintf(msg, sizeof(msg), "cannot read the Python runtime of process %d (%s)",
+             (int)ctx->t->pid, remote_status_name(st));
+    return fail(ctx, TARGET_NOT_PYTHON, msg);
+}
+
+/* 3.13+: the layout comes from the table at the start of _PyRuntime. */
+static enum candidate_result layout_from_debug_offsets(struct attach_ctx *ctx, uint64_t runtime)
+{
+    struct py_target *t = ctx->t;
+    uint8_t table[DEBUG_OFFSETS_MAX_BYTES];
+    enum remote_status st = remote_read(&t->remote, runtime, table, 3 * sizeof(uint64_t));
+    if (st != REMOTE_OK)
+        return remote_failure(ctx, st);
+    struct py_version v = py_version_from_hex(debug_offsets_version(table));
+    size_t size = debug_offsets_size(v);
+    char msg[ERRMSG_MAX];
+    if (!py_version_supported(v) || size == 0) {
+        py_version_unsupported_message(v, msg, sizeof(msg));
+        return fail(ctx, TARGET_UNSUPPORTED, msg);
+    }
+    st = remote_read(&t->remote, runtime, table, size);
+    if (st != REMOTE_OK)
+        return remote_failure(ctx, st);
+    if (!debug_offsets_to_layout(table, size, &t->layout, msg, sizeof(msg)))
+        return fail(ctx, TARGET_UNSUPPORTED, msg);
+    return CANDIDATE_FOUND;
+}
+
+/* Adopt `found` if nothing is known yet or it refines what is. */
+static bool refine_version(struct py_version *v, bool known, const struct py_version *found)
+{
+    if (known && (found->major != v->major || found->minor != v->minor))
+        return known;
+    *v = *found;
+    return true;
+}
+
+/* Parse the start of Py_GetVersion()'s text, "3.10.13 (main, ...". */
+static bool parse_version_text(char *text, struct py_version *found)
+{
+    text[VERSION_TEXT_MAX] = '\0';
+    size_t len = strcspn(text, " ");
+    text[len] = '\0';
+    return is_version_string(text, len) && py_version_parse(text, found);
+}
+
+/*
+ * The full version ("3.9.18") from the interpreter's own strings: the buffer
+ * Py_GetVersion() fills at start-up (a local static, so only in files that
+ * keep .symtab; remembered so py_target_refine_version can read it once the
+ * interpreter has started), else a version literal in .rodata. Completes (or
+ * supplies) what the file name said.
+ */
+static bool version_from_strings(struct py_target *t, struct elf_image *img, uint64_t bias,
+                                 struct py_version *v, bool known)
+{
+    static const char *const buffer_symbols[] = { "version.0", "version" };
+    char text[VERSION_TEXT_MAX + 1];
+    for (size_t i = 0; i < ARRAY_LEN(buffer_symbols); i++) {
+        uint64_t sym, size;
+        struct py_version found;
+        if (!elf_find_symbol(img, buffer_symbols[i], &sym, &size) || size < VERSION_TEXT_MAX)
+            continue;
+        t->version_text_addr = sym + bias;
+        if (remote_read(&t->remote, sym + bias, text, VERSION_TEXT_MAX) == REMOTE_OK &&
+            parse_version_text(text, &found))
+            return refine_version(v, known, &found);
+        break;
+    }
+    struct rodata_scan scan = { .ok = false };
+    elf_scan_strings(img, ".rodata", visit_rodata_string, &scan);
+    return scan.ok ? refine_version(v, known, &scan.found) : known;
+}
+
+void py_target_refine_version(struct py_target *t)
+{
+    char text[VERSION_TEXT_MAX + 1];
+    struct py_version found;
+    if (t->layout.version.micro != PY_MICRO_UNKNOWN || !t->version_text_addr)
+        return;
+    if (remote_read(&t->remote, t->version_text_addr, text, VERSION_TEXT_MAX) == REMOTE_OK &&
+        parse_version_text(text, &found))
+        refine_version(&t->layout.version, true, &found);
+}
+
+/* 3.8–3.12: the version from wherever we can find it, the layout from the
+ * built-in tables. */
+static enum candidate_result layout_from_tables(struct attach_ctx *ctx, struct elf_image *img,
+                                                const char *path, uint64_t bias)
+{
+    struct py_target *t = ctx->t;
+    struct py_version v;
+    bool known = false;
+    uint64_t sym, size;
+    if (elf_find_symbol(img, "Py_Version", &sym, &size)) {
+        uint64_t hex = 0;
+        enum remote_status st = remote_read(&t->remote, sym + bias, &hex, sizeof(uint32_t));
+        if (st == REMOTE_GONE || st == REMOTE_DENIED)
+            return remote_failure(ctx, st);
+        if (st == REMOTE_OK && hex) {
+            v = py_version_from_hex(hex);
+            known = true;
+        }
+    }
+    if (!known)
+        known = version_from_file_name(path, &v);
+    if (!known || v.micro == PY_MICRO_UNKNOWN)
+        known = version_from_strings(t, img, bias, &v, known);
+    char msg[ERRMSG_MAX];
+    if (!known) {
+        snprintf(msg, sizeof(msg), "found a Python runtime in %s but could not tell its version",
+                 path);
+        return fail(ctx, TARGET_UNSUPPORTED, msg);
+    }
+    const struct py_layout *table = py_version_supported(v) ? layout_legacy_for(v.minor) : NULL;
+    if (!table) {
+        if (py_version_supported(v))
+            snprintf(msg, sizeof(msg),
+                     "CPython %u.%u in %s lacks the self-description (_Py_DebugOffsets) that "
+                     "release builds of this version have", v.major, v.minor, path);
+        else
+            py_version_unsupported_message(v, msg, sizeof(msg));
+        return fail(ctx, TARGET_UNSUPPORTED, msg);
+    }
+    t->layout = *table;
+    t->layout.version = v;
+    layout_finish(&t->layout);
+    return CANDIDATE_FOUND;
+}
+
+/* Check the layout against live data: a thread of the first interpreter
+ * must point back at it. Quietly passes while the interpreter is not up. */
+static enum candidate_result validate_layout(struct attach_ctx *ctx)
+{
+    struct py_target *t = ctx->t;
+    const struct py_layout *l = &t->layout;
+    uint64_t interp = 0, tstate = 0, back = 0;
+    enum remote_status st =
+        remote_read_u64(&t->remote, t->runtime_addr + l->runtime.interpreters_head, &interp);
+    if (st == REMOTE_OK && interp)
+        st = remote_read_u64(&t->remote, interp + l->interp.threads_head, &tstate);
+    if (st == REMOTE_OK && interp && tstate)
+        st = remote_read_u64(&t->remote, tstate + l->tstate.interp, &back);
+    if (st == REMOTE_GONE || st == REMOTE_DENIED)
+        return remote_failure(ctx, st);
+    if (st == REMOTE_OK && (!interp || !tstate || back == interp))
+        return CANDIDATE_FOUND;
+    char vs[32], msg[ERRMSG_MAX];
+    py_version_format(l->version, vs, sizeof(vs));
+    snprintf(msg, sizeof(msg),
+             "the CPython %s runtime in %s does not have the expected memory layout "
+             "(an unusual build?)", vs, t->runtime_file);
+    return fail(ctx, TARGET_UNSUPPORTED, msg);
+}
+
+static enum candidate_result try_candidate(struct attach_ctx *ctx, const struct map_region *base)
+{
+    struct py_target *t = ctx->t;
+    struct py_version name_version;
+    if (!ctx->have_name_version && version_from_file_name(base->path, &name_version)) {
+        ctx->name_version = name_version;
+        ctx->have_name_version = true;
+    }
+    struct elf_image *img = elf_image_open(t->pid, base);
+    if (!img)
+        return CANDIDATE_NOT_RUNTIME;
+    enum candidate_result result = CANDIDATE_NOT_RUNTIME;
+    uint64_t bias, addr, size;
+    bool has_runtime = elf_find_section(img, ".PyRuntime", &addr, &size) ||
+                       elf_find_symbol(img, "_PyRuntime", &addr, &size);
+    if (has_runtime && elf_load_bias(img, base, &bias)) {
+        t->runtime_addr = addr + bias;
+        snprintf(t->runtime_file, sizeof(t->runtime_file), "%s", base->path);
+        uint64_t code_type, code_type_size;
+        t->code_type = elf_find_symbol(img, "PyCode_Type", &code_type, &code_type_size)
+                           ? code_type + bias : 0;
+        char cookie[DEBUG_OFFSETS_COOKIE_LEN];
+        enum remote_status st = remote_read(&t->remote, t->runtime_addr, cookie, sizeof(cookie));
+        if (st != REMOTE_OK)
+            result = remote_failure(ctx, st);
+        else if (debug_offsets_present(cookie, sizeof(cookie)))
+            result = layout_from_debug_offsets(ctx, t->runtime_addr);
+        else
+            result = layout_from_tables(ctx, img, base->path, bias);
+        if (result == CANDIDATE_FOUND)
+            result = validate_layout(ctx);
+    }
+    elf_image_close(img);
+    return result;
+}
+
+enum target_status py_target_attach(struct py_target *t, pid_t pid, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof(*t));
+    t->pid = pid;
+    t->pthread_tid_offset = OFFSET_NONE;
+    remote_init(&t->remote, pid);
+    if (!process_exists(pid)) {
+        snprintf(err, errlen, "no process with PID %d", (int)pid);
+        return TARGET_NO_PROCESS;
+    }
+    struct process_maps maps;
+    int rc = maps_read(pid, &maps);
+    if (rc == -ENOENT || rc == -ESRCH) {
+        snprintf(err, errlen, "no process with PID %d", (int)pid);
+        return TARGET_NO_PROCESS;
+    }
+    if (rc == -EACCES || rc == -EPERM) {
+        process_explain_denied(pid, err, errlen);
+        return TARGET_DENIED;
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot read the memory map of process %d: %s", (int)pid,
+                 strerror(-rc));
+        return TARGET_NOT_PYTHON;
+    }
+    char exe[TARGET_PATH_MAX];
+    process_exe_path(pid, exe, sizeof(exe));
+
+    struct attach_ctx ctx = { .t = t, .maps = &maps, .err = err, .errlen = errlen,
+                              .fail_status = TARGET_NOT_PYTHON };
+    enum target_status status = TARGET_NOT_PYTHON;
+    bool failed = false;
+    for (size_t i = 0; i < maps.count && status != TARGET_OK; i++) {
+        const struct map_region *r = &maps.regions[i];
+        if (!is_candidate_file(r->path, exe) || maps_file_base(&maps, r->path) != r)
+            continue;
+        enum candidate_result res = try_candidate(&ctx, r);
+        if (res == CANDIDATE_FOUND)
+            status = TARGET_OK;
+        else if (res == CANDIDATE_FAILED)
+            failed = true;
+        if (failed && (ctx.fail_status == TARGET_DENIED || ctx.fail_status == TARGET_NO_PROCESS))
+            break;
+    }
+    maps_free(&maps);
+    if (status == TARGET_OK) {
+        py_target_find_tid_offset(t);
+        return TARGET_OK;
+    }
+    if (failed)
+        return ctx.fail_status;
+    if (ctx.have_name_version && !py_version_supported(ctx.name_version)) {
+        py_version_unsupported_message(ctx.name_version, err, errlen);
+        return TARGET_UNSUPPORTED;
+    }
+    snprintf(err, errlen, "no CPython runtime found in process %d (%s)", (int)pid, exe);
+    return TARGET_NOT_PYTHON;
+}
+
+void py_target_describe(const struct py_target *t, char *out, size_t outlen)
+{
+    char vs[32];
+    py_version_format(t->layout.version, vs, sizeof(vs));
+    snprintf(out, outlen, "CPython %s", vs);
+}
+
+void py_target_find_tid_offset(struct py_target *t)
+{
+    const struct py_layout *l = &t->layout;
+    if (l->tstate.native_thread_id != OFFSET_NONE || t->pthread_tid_offset != OFFSET_NONE ||
+        l->runtime.main_thread == OFFSET_NONE)
+        return;
+    uint64_t main_thread = 0;
+    if (remote_read_u64(&t->remote, t->runtime_addr + l->runtime.main_thread, &main_thread) !=
+            REMOTE_OK || !main_thread)
+        return;
+    uint8_t buf[PTHREAD_SCAN_BYTES];
+    if (remote_read(&t->remote, main_thread, buf, sizeof(buf)) != REMOTE_OK)
+        return;
+    /* The main thread's kernel id equals the process id (as the target sees
+     * it, inside its pid namespace). */
+    int32_t want = (int32_t)process_ns_pid(t->pid);
+    for (uint32_t off = 0; off + sizeof(int32_t) <= sizeof(buf); off += PTHREAD_TID_ALIGN) {
+        int32_t v;
+        memcpy(&v, buf + off, sizeof(v));
+        if (v == want) {
+            t->pthread_tid_offset = off;
+            return;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/*
+ * threads.c — enumerating interpreters and thread states; see threads.h.
+ */
+#include "python/threads.h"
+
+#include "base/cycle.h"
+
+#include <string.h>
+
+static uint64_t field_u64(const uint8_t *obj, uint32_t offset)
+{
+    uint64_t v;
+    memcpy(&v, obj + offset, sizeof(v));
+    return v;
+}
+
+/* Kernel thread id of a thread state (0 when it cannot be known). */
+static uint64_t thread_tid(struct py_target *t, struct snapshot *s, const uint8_t *ts)
+{
+    const struct py_layout *l = &t->layout;
+    if (l->tstate.native_thread_id != OFFSET_NONE)
+        return field_u64(ts, l->tstate.native_thread_id);
+    /* <= 3.10: thread_id is a pthread_t, i.e. glibc's struct pthread, which
+     * holds the kernel id at an offset learned at attach time. */
+    if (t->pthread_tid_offset == OFFSET_NONE)
+        py_target_find_tid_offset(t);
+    if (t->pthread_tid_offset == OFFSET_NONE)
+        return 0;
+    uint64_t pthread = field_u64(ts, l->tstate.thread_id);
+    const int32_t *tid = snapshot_get(s, pthread + t->pthread_tid_offset, sizeof(*tid));
+    return tid && *tid > 0 ? (uint64_t)*tid : 0;
+}
+
+/* The innermost frame of a thread state, or 0. */
+static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, const uint8_t *ts,
+                              uint64_t *leaf)
+{
+    uint64_t frame = field_u64(ts, l->tstate.frame);
+    if (l->frame_via_cframe && frame) {
+        /* 3.11–3.12: tstate->cframe->current_frame. */
+        if (!snapshot_get_u64(s, frame + l->cframe.current_frame, &frame))
+            return false;
+    }
+    *leaf = frame;
+    return true;
+}
+
+static enum threads_status read_failure(struct snapshot *s)
+{
+    return s->last_error == REMOTE_GONE || s->last_error == REMOTE_DENIED ? THREADS_GONE
+                                                                           : THREADS_PARTIAL;
+}
+
+/* Append the threads of one interpreter. */
+static enum threads_status read_interp_threads(struct py_target *t, struct snapshot *s,
+                                               uint64_t interp, struct py_thread *out,
+                                               size_t max, size_t *count)
+{
+    const struct py_layout *l = &t->layout;
+    uint64_t tstate;
+    if (!snapshot_get_u64(s, interp + l->interp.threads_head, &tstate))
+        return read_failure(s);
+    struct cycle_check cycle;
+    cycle_check_init(&cycle);
+    for (size_t n = 0; tstate; n++) {
+        if (n >= PY_MAX_THREADS || *count >= max || cycle_check_step(&cycle, tstate))
+            return THREADS_PARTIAL;
+        const uint8_t *ts = snapshot_get(s, tstate, l->tstate_read_size);
+        if (!ts)
+            return read_failure(s);
+        /* A thread state that does not point back at its interpreter was
+         * freed or reused under us. */
+        if (field_u64(ts, l->tstate.interp) != interp)
+            return THREADS_PARTIAL;
+        struct py_thread *thr = &out[*count];
+        thr->tstate = tstate;
+        thr->interp = interp;
+        thr->tid = thread_tid(t, s, ts);
+        if (!thread_leaf_frame(l, s, ts, &thr->leaf_frame))
+            return read_failure(s);
+        (*count)++;
+        tstate = field_u64(ts, l->tstate.next);
+    }
+    return THREADS_OK;
+}
+
+enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
+                                    struct py_thread *out, size_t max, size_t *count)
+{
+    const struct py_layout *l = &t->layout;
+    *count = 0;
+    uint64_t interp;
+    if (!snapshot_get_u64(s, t->runtime_addr + l->runtime.interpreters_head, &interp))
+        return read_failure(s);
+    enum threads_status status = THREADS_OK;
+    struct cycle_check cycle;
+    cycle_check_init(&cycle);
+    for (size_t n = 0; interp; n++) {
+        if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
+            return THREADS_PARTIAL;
+        enum threads_status st = read_interp_threads(t, s, interp, out, max, count);
+        if (st == THREADS_GONE)
+            return st;
+        if (st != THREADS_OK)
+            status = st;
+        if (!snapshot_get_u64(s, interp + l->interp.next, &interp))
+            return read_failure(s);
+    }
+    return status;
+}

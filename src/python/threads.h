@@ -1,0 +1,37 @@
+/*
+ * threads.h — the Python threads of every interpreter in the target, as of
+ * one sample.
+ *
+ * Walks _PyRuntime.interpreters.head -> interp->next and, for each
+ * interpreter, threads.head -> tstate->next, reading through the sample's
+ * snapshot. Remote lists are untrusted: both walks are bounded and detect
+ * cycles, and a thread state must point back at its interpreter.
+ */
+#ifndef STROBE_PYTHON_THREADS_H
+#define STROBE_PYTHON_THREADS_H
+
+#include "proc/snapshot.h"
+#include "python/target.h"
+
+/* Bounds on remote lists; beyond them the rest is ignored and counted. */
+#define PY_MAX_INTERPRETERS 256
+#define PY_MAX_THREADS 4096
+
+struct py_thread {
+    uint64_t tstate;        /* remote PyThreadState address */
+    uint64_t interp;
+    uint64_t tid;           /* kernel thread id; 0 if unknown */
+    uint64_t leaf_frame;    /* innermost frame; 0 if the thread runs no Python */
+};
+
+enum threads_status {
+    THREADS_OK,
+    THREADS_PARTIAL,        /* a list was corrupt or racing: some threads missed */
+    THREADS_GONE,           /* the process cannot be read any more */
+};
+
+/* Fill out[0..max) with this sample's threads; *count is how many. */
+enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
+                                    struct py_thread *out, size_t max, size_t *count);
+
+#endif

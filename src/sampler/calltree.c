@@ -1,0 +1,53 @@
+/*
+ * calltree.c — see calltree.h.
+ */
+#include "sampler/calltree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void calltree_init(struct calltree *t)
+{
+    memset(t, 0, sizeof(*t));
+    u64map_init(&t->children);
+    u64map_init(&t->thread_roots);
+}
+
+void calltree_free(struct calltree *t)
+{
+    free(t->nodes);
+    free(t->threads);
+    u64map_free(&t->children);
+    u64map_free(&t->thread_roots);
+    memset(t, 0, sizeof(*t));
+}
+
+static uint32_t add_node(struct calltree *t, uint32_t parent, uint32_t frame, uint32_t thread,
+                         uint32_t depth)
+{
+    t->nodes = xgrow(t->nodes, &t->cap, t->count + 1, sizeof(*t->nodes));
+    uint32_t id = (uint32_t)t->count++;
+    t->nodes[id] = (struct call_node){ parent, frame, thread, depth, 0, 0 };
+    return id;
+}
+
+uint32_t calltree_root(struct calltree *t, uint64_t tid)
+{
+    uint32_t thread = u64map_get(&t->thread_roots, tid);
+    if (thread != ID_NONE)
+        return t->threads[thread].root;
+    thread = (uint32_t)t->nthreads;
+    t->threads = xgrow(t->threads, &t->threads_cap, t->nthreads + 1, sizeof(*t->threads));
+    uint32_t root = add_node(t, ID_NONE, thread, thread, 0);
+    t->threads[t->nthreads++] = (struct calltree_thread){ tid, root };
+    u64map_put(&t->thread_roots, tid, thread);
+    return root;
+}
+
+uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame)
+{
+    const struct call_node *p = &t->nodes[parent];
+    uint32_t id = add_node(t, parent, frame, p->thread, p->depth + 1);
+    u64map_put(&t->children, (uint64_t)parent << 32 | frame, id);
+    return id;
+}

@@ -1,0 +1,65 @@
+/*
+ * calltree.h — the aggregated profile: a tree of call paths with counts.
+ *
+ * Each distinct stack seen is a path from a thread's root node to a node;
+ * samples are added to the node at the end of their path ("self" counts), so
+ * memory grows with the number of distinct call paths, never with the number
+ * of samples. Each thread (kernel tid) has its own root. Cumulative values
+ * are derived when an output needs them.
+ *
+ * A node records both how many samples ended there and how much wall time
+ * those samples stand for: each sample is weighted by the measured time since
+ * the previous sample, so times stay right when samples are missed.
+ */
+#ifndef STROBE_SAMPLER_CALLTREE_H
+#define STROBE_SAMPLER_CALLTREE_H
+
+#include "base/u64map.h"
+
+/* A node of the tree. Roots have no frame: their `frame` holds the thread
+ * index instead. */
+struct call_node {
+    uint32_t parent;        /* ID_NONE for a thread root */
+    uint32_t frame;         /* frame symbol id; thread index for roots */
+    uint32_t thread;        /* index into calltree.threads */
+    uint32_t depth;         /* 0 for roots */
+    uint64_t self_samples;
+    uint64_t self_ns;
+};
+
+struct calltree_thread {
+    uint64_t tid;
+    uint32_t root;
+};
+
+struct calltree {
+    struct call_node *nodes;
+    size_t count, cap;
+    struct calltree_thread *threads;
+    size_t nthreads, threads_cap;
+    struct u64map children;     /* (parent << 32 | frame) -> node */
+    struct u64map thread_roots; /* tid -> thread index */
+};
+
+void calltree_init(struct calltree *t);
+void calltree_free(struct calltree *t);
+
+/* The root node of thread `tid`, created on first use. */
+uint32_t calltree_root(struct calltree *t, uint64_t tid);
+
+static inline void calltree_add(struct calltree *t, uint32_t node, uint64_t samples, uint64_t ns)
+{
+    t->nodes[node].self_samples += samples;
+    t->nodes[node].self_ns += ns;
+}
+
+uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame);
+
+/* The child of `parent` for `frame`, created on first use. */
+static inline uint32_t calltree_child(struct calltree *t, uint32_t parent, uint32_t frame)
+{
+    uint32_t n = u64map_get(&t->children, (uint64_t)parent << 32 | frame);
+    return n != ID_NONE ? n : calltree_new_child(t, parent, frame);
+}
+
+#endif

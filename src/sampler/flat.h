@@ -1,0 +1,30 @@
+/*
+ * flat.h — the flat profile: per frame (file, line, function), how often and
+ * for how long it was executing (direct) or on the stack (cumulative).
+ *
+ * Derived from the call tree in one pass over the nodes that have samples.
+ * A frame that appears several times in one stack (recursion) counts once
+ * for that stack's cumulative value, as in Tachyon and cProfile.
+ */
+#ifndef STROBE_SAMPLER_FLAT_H
+#define STROBE_SAMPLER_FLAT_H
+
+#include "sampler/profile.h"
+
+struct flat_row {
+    uint32_t frame;             /* frame symbol id */
+    uint64_t direct, cumulative;        /* samples */
+    uint64_t direct_ns, cumulative_ns;  /* estimated wall time */
+};
+
+struct flat_profile {
+    struct flat_row *rows;      /* only frames that were on some stack */
+    size_t count;
+    uint64_t total_samples;     /* thread stacks: the 100% of sample% */
+    uint64_t total_ns;
+};
+
+void flat_profile_compute(const struct profile *p, struct flat_profile *out);
+void flat_profile_free(struct flat_profile *f);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * profile.h — a finished (or in-progress) profile: what the outputs read.
+ *
+ * Holds the aggregated call tree, the symbols it refers to, the sampling
+ * accounting (how many samples were taken, missed and failed, over how long)
+ * and a description of the target. Every output format is a function of a
+ * const struct profile.
+ */
+#ifndef STROBE_SAMPLER_PROFILE_H
+#define STROBE_SAMPLER_PROFILE_H
+
+#include "sampler/calltree.h"
+#include "sampler/symbols.h"
+
+#include <sys/types.h>
+
+/* Why a thread's stack could not be recorded in a sample. */
+enum sample_error {
+    SAMPLE_ERROR_UNREADABLE,    /* frame or code object memory unreadable */
+    SAMPLE_ERROR_TORN,          /* frame changed while being read */
+    SAMPLE_ERROR_CYCLE,         /* frame chain loops */
+    SAMPLE_ERROR_NOT_CODE,      /* a frame's code object is not one (freed?) */
+    SAMPLE_ERROR_THREAD_LIST,   /* the thread list itself was torn */
+    SAMPLE_ERROR_COUNT,
+};
+
+const char *sample_error_name(enum sample_error e);
+
+enum stop_reason {
+    STOP_DURATION,      /* -d elapsed */
+    STOP_SIGNAL,        /* Ctrl-C or SIGTERM */
+    STOP_EXITED,        /* the target process ended */
+    STOP_READ_FAILED,   /* the target could no longer be read */
+};
+
+struct profile_stats {
+    uint64_t samples;           /* sampling rounds taken */
+    uint64_t missed;            /* scheduled rounds skipped because strobe fell behind */
+    uint64_t thread_samples;    /* thread stacks recorded */
+    uint64_t thread_errors;     /* thread stacks that could not be read */
+    uint64_t errors[SAMPLE_ERROR_COUNT];
+    uint64_t truncated;         /* stacks deeper than the limit (kept, marked) */
+    uint64_t start_ns, end_ns;  /* monotonic times of the first and last sample */
+    uint64_t interval_ns;       /* requested interval */
+    uint32_t depth_limit;       /* frames kept per stack before truncating */
+    uint32_t max_threads;       /* most threads alive in one sample */
+};
+
+struct profile {
+    struct symbols symbols;
+    struct calltree tree;
+    struct profile_stats stats;
+    pid_t pid;
+    char target[64];            /* "CPython 3.12.1" */
+    enum stop_reason stop;
+    uint32_t truncated_frame;   /* frame id of the "<truncated>" marker */
+};
+
+void profile_init(struct profile *p);
+void profile_free(struct profile *p);
+
+/* Seconds between the first and last sample. */
+double profile_duration_s(const struct profile *p);
+
+/* Percentage of thread reads that failed. */
+double profile_error_pct(const struct profile *p);
+
+#endif

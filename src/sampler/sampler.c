@@ -1,0 +1,155 @@
+/*
+ * sampler.c — the sampling loop; see sampler.h.
+ */
+#include "sampler/sampler.h"
+
+#include "base/clock.h"
+#include "proc/snapshot.h"
+#include "python/code.h"
+#include "python/frames.h"
+#include "python/threads.h"
+#include "sampler/stacks.h"
+#include "sampler/timer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sampler {
+    struct py_target *target;
+    struct profile *profile;
+    struct snapshot snap;
+    struct code_cache codes;
+    struct stack_resolver resolver;
+    struct py_thread *threads;      /* scratch: PY_MAX_THREADS */
+    struct raw_frame *frames;       /* scratch: PY_MAX_STACK_DEPTH */
+};
+
+static enum sample_error walk_error(enum walk_status st)
+{
+    switch (st) {
+    case WALK_BAD_FRAME: return SAMPLE_ERROR_TORN;
+    case WALK_CYCLE: return SAMPLE_ERROR_CYCLE;
+    default: return SAMPLE_ERROR_UNREADABLE;
+    }
+}
+
+static void count_error(struct profile *p, enum sample_error e)
+{
+    p->stats.thread_errors++;
+    p->stats.errors[e]++;
+}
+
+/* Walk one thread and add its stack. false if the target is gone. */
+static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
+{
+    struct profile *p = s->profile;
+    size_t depth = 0;
+    enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, s->frames,
+                                         PY_MAX_STACK_DEPTH, &depth);
+    if (st == WALK_GONE)
+        return false;
+    if (st != WALK_OK && st != WALK_TRUNCATED) {
+        count_error(p, walk_error(st));
+        return true;
+    }
+    if (depth == 0)
+        return true;    /* only interpreter-internal frames: nothing running */
+    bool truncated = st == WALK_TRUNCATED;
+    if (!stack_resolver_add(&s->resolver, thr->tid, s->frames, depth, truncated, weight_ns)) {
+        count_error(p, SAMPLE_ERROR_NOT_CODE);
+        return true;
+    }
+    p->stats.thread_samples++;
+    p->stats.truncated += truncated;
+    return true;
+}
+
+/* One sample of every thread. false if the target can no longer be read. */
+static bool sample_once(struct sampler *s, uint64_t weight_ns)
+{
+    struct profile *p = s->profile;
+    enum remote_status rs = snapshot_begin(&s->snap);
+    if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
+        return false;
+    stack_resolver_begin_sample(&s->resolver);
+    size_t count = 0;
+    enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS, &count);
+    bool alive = ts != THREADS_GONE;
+    if (ts == THREADS_PARTIAL)
+        count_error(p, SAMPLE_ERROR_THREAD_LIST);
+    for (size_t i = 0; i < count && alive; i++)
+        if (s->threads[i].leaf_frame)
+            alive = sample_thread(s, &s->threads[i], weight_ns);
+    if (count > p->stats.max_threads)
+        p->stats.max_threads = (uint32_t)count;
+    snapshot_end(&s->snap);
+    return alive;
+}
+
+static void sampler_init(struct sampler *s, struct py_target *t, struct profile *p)
+{
+    memset(s, 0, sizeof(*s));
+    s->target = t;
+    s->profile = p;
+    snapshot_init(&s->snap, &t->remote);
+    code_cache_init(&s->codes, &t->remote, &t->layout, t->code_type);
+    stack_resolver_init(&s->resolver, p, &s->codes);
+    s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));
+    s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
+}
+
+static void sampler_free(struct sampler *s)
+{
+    stack_resolver_free(&s->resolver);
+    code_cache_free(&s->codes);
+    snapshot_free(&s->snap);
+    free(s->threads);
+    free(s->frames);
+}
+
+enum stop_reason sampler_run(struct py_target *target, const struct sampler_options *opts,
+                             struct profile *profile, sampler_poll_fn poll, void *poll_ctx)
+{
+    struct sampler s;
+    sampler_init(&s, target, profile);
+    profile->pid = target->pid;
+    profile->stats.interval_ns = opts->interval_ns;
+    profile->stats.depth_limit = PY_MAX_STACK_DEPTH;
+
+    struct sample_timer timer;
+    timer_reduce_slack();
+    uint64_t now = clock_now_ns();
+    timer_start(&timer, opts->interval_ns, now);
+    profile->stats.start_ns = now;
+    uint64_t previous = now;
+    enum stop_reason reason;
+    for (;;) {
+        int polled = poll ? poll(poll_ctx) : SAMPLER_CONTINUE;
+        if (polled != SAMPLER_CONTINUE) {
+            reason = (enum stop_reason)polled;
+            break;
+        }
+        now = timer_wait(&timer);
+        if (opts->duration_ns && now - profile->stats.start_ns >= opts->duration_ns) {
+            reason = STOP_DURATION;
+            break;
+        }
+        if (now < timer.next_ns)
+            continue;   /* woken early by a signal */
+        if (!sample_once(&s, now - previous)) {
+            reason = STOP_EXITED;
+            break;
+        }
+        profile->stats.samples++;
+        if (profile->stats.thread_samples == 1)
+            py_target_refine_version(target);   /* the interpreter is up */
+        previous = now;
+        timer_advance(&timer, clock_now_ns());
+    }
+    py_target_describe(target, profile->target, sizeof(profile->target));
+    profile->stats.end_ns = now;
+    profile->stats.missed = timer.missed;
+    profile->stop = reason;
+    sampler_free(&s);
+    return reason;
+}

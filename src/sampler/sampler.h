@@ -1,0 +1,31 @@
+/*
+ * sampler.h — the sampling loop: schedule, read, walk, aggregate.
+ *
+ * One sample is: read the snapshot plan (one system call in steady state),
+ * enumerate every thread of every interpreter, walk each thread's frames,
+ * resolve only what changed since that thread's previous sample, and add the
+ * sample to the call tree weighted by the time since the previous sample.
+ * A thread whose stack cannot be read is counted as an error for that thread
+ * only; the other threads of the sample are kept.
+ */
+#ifndef STROBE_SAMPLER_SAMPLER_H
+#define STROBE_SAMPLER_SAMPLER_H
+
+#include "python/target.h"
+#include "sampler/profile.h"
+
+struct sampler_options {
+    uint64_t interval_ns;
+    uint64_t duration_ns;   /* 0: until the target exits or stop is asked */
+};
+
+/* Polled between samples: SAMPLER_CONTINUE, or the reason to stop. */
+#define SAMPLER_CONTINUE (-1)
+typedef int (*sampler_poll_fn)(void *ctx);
+
+/* Sample `target` into `profile` until duration, exit or poll says stop.
+ * Returns why it stopped (also stored in profile->stop). */
+enum stop_reason sampler_run(struct py_target *target, const struct sampler_options *opts,
+                             struct profile *profile, sampler_poll_fn poll, void *poll_ctx);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * symbols.h — interned frames: (file, function, line) triples with dense ids.
+ *
+ * A "frame" in a profile is a place in the source: the file, the function's
+ * qualified name and the line being executed. Every distinct triple gets one
+ * id, so stacks are arrays of integers and the outputs can group by any part
+ * of the triple. Strings live in a shared string table.
+ */
+#ifndef STROBE_SAMPLER_SYMBOLS_H
+#define STROBE_SAMPLER_SYMBOLS_H
+
+#include "base/idindex.h"
+#include "base/strtab.h"
+
+struct frame_sym {
+    uint32_t file;      /* string id */
+    uint32_t name;      /* string id */
+    int32_t line;
+};
+
+struct symbols {
+    struct strtab strings;
+    struct frame_sym *frames;
+    size_t count, cap;
+    struct idindex index;
+};
+
+void symbols_init(struct symbols *s);
+void symbols_free(struct symbols *s);
+uint32_t symbols_frame(struct symbols *s, uint32_t file, uint32_t name, int32_t line);
+
+static inline const struct frame_sym *symbols_get(const struct symbols *s, uint32_t id)
+{
+    return &s->frames[id];
+}
+
+static inline const char *symbols_str(const struct symbols *s, uint32_t string_id)
+{
+    return strtab_get(&s->strings, string_id);
+}
+
+#endif
