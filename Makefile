@@ -11,6 +11,8 @@
 
 CC ?= cc
 SANITIZE ?= 0
+# Debian's pytest (python3-pytest), whatever python3 is first on PATH.
+PYTEST ?= pytest-3 -q
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wvla
@@ -65,7 +67,7 @@ layouts: $(OBJS)
 	  OBJS="$(OBJS)" BUILD="$(BUILD)" tests/unit/run-layout-tests.sh
 
 integration: $(BIN)
-	STROBE=$(abspath $(BIN)) python3 -m pytest -q tests/integration
+	STROBE=$(abspath $(BIN)) $(PYTEST) tests/integration
 
 check: deps
 	$(MAKE) all unit

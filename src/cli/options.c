@@ -171,7 +171,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
     const char *module = NULL;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    optind = 1;
+    optind = 0;     /* 0, not 1: makes glibc re-read the '+' of shortopts */
     opterr = 0;
     int c;
     while ((c = getopt_long(sub_argc, sub_argv, shortopts, long_options, NULL)) != -1) {

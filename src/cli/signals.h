@@ -2,9 +2,9 @@
  * signals.h — Ctrl-C and SIGTERM: finish cleanly, then exit at once.
  *
  * The first SIGINT or SIGTERM asks sampling to stop; the profile collected so
- * far is then written as usual. A second SIGINT exits immediately. SIGTERM is
- * also passed on to a program strobe launched (a terminal's Ctrl-C already
- * reaches it directly, being in the same process group).
+ * far is then written as usual. A second SIGINT exits immediately. A program
+ * strobe launched gets the signal too: a terminal's Ctrl-C reaches it
+ * directly (same process group); a signal sent to strobe alone is forwarded.
  *
  * The flags set by the handlers are the one piece of global mutable state
  * strobe has besides its options: a signal handler has nowhere else to write.

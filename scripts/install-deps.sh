@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages strobe needs to build and test, if missing.
+# Idempotent and quiet when everything is present. Uses sudo when not root.
+#
+#   build:  gcc make libelf-dev
+#   tests:  libcmocka-dev python3 python3-pytest util-linux (setpriv)
+#           python3.11-dbg: a debug-build interpreter for the test matrix
+set -eu
+
+PACKAGES="gcc make libc6-dev libelf-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg"
+
+missing=""
+for pkg in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: missing packages:$missing (run as root or install sudo)" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,180 @@
+"""The command line and every error a user can hit: one clear line, a
+non-zero status, no crash, no hang; and what strobe does on signals."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (STROBE, SUPPORTED, UNSUPPORTED, captured_samples, dead_pid,
+                      parse_report_rows, run_strobe, start_workload, workload)
+
+
+def newest():
+    return SUPPORTED[-1]
+
+
+def one_error_line(r, status=1):
+    assert r.returncode == status, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("strobe: "), r.stderr
+    return lines[0]
+
+
+def test_help_and_version():
+    r = run_strobe("--help")
+    assert r.returncode == 0
+    for text in ("strobe attach PID", "strobe run [options] COMMAND", "--rate", "--collapsed",
+                 "--duration", "--output", "--sort", "--limit", "--no-summary"):
+        assert text in r.stdout
+    assert run_strobe("--version").stdout.startswith("strobe ")
+    run_help = run_strobe("run", "--help")
+    assert run_help.returncode == 0 and "-m MODULE" in run_help.stdout
+    attach_help = run_strobe("attach", "--help")
+    assert attach_help.returncode == 0 and "Usage: strobe attach PID" in attach_help.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "missing command"),
+    (["profile"], "unknown command 'profile'"),
+    (["attach"], "attach needs a PID"),
+    (["attach", "12x"], "invalid PID '12x'"),
+    (["attach", "1", "2"], "attach takes one PID"),
+    (["attach", "1", "-r", "fast"], "invalid rate 'fast'"),
+    (["attach", "1", "-d", "-3"], "invalid duration"),
+    (["attach", "1", "--sort", "speed"], "invalid sort key 'speed'"),
+    (["attach", "1", "-l", "many"], "invalid limit"),
+    (["attach", "1", "--bogus"], "unknown option '--bogus'"),
+    (["attach", "1", "-o"], "needs a value"),
+    (["run"], "run needs a COMMAND"),
+])
+def test_bad_arguments(args, message):
+    line = one_error_line(run_strobe(*args), status=2)
+    assert message in line
+
+
+def test_no_such_process():
+    pid = dead_pid()
+    line = one_error_line(run_strobe("attach", pid, "-d", "1"))
+    assert line == f"strobe: no process with PID {pid}"
+
+
+def test_not_a_python_process():
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        line = one_error_line(run_strobe("attach", sleeper.pid, "-d", "1"))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert line == f"strobe: no CPython runtime found in process {sleeper.pid} (/usr/bin/sleep)"
+
+
+def test_run_not_a_python_program():
+    r = run_strobe("run", "true")
+    assert r.returncode != 0
+    assert "no CPython runtime found in process" in r.stderr
+
+
+@pytest.mark.skipif(not UNSUPPORTED, reason="no CPython older than 3.8 installed")
+@pytest.mark.parametrize("old", UNSUPPORTED, ids=[p.label for p in UNSUPPORTED])
+def test_unsupported_version(old):
+    proc = subprocess.Popen([old.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        line = one_error_line(run_strobe("attach", proc.pid, "-d", "1"))
+    finally:
+        proc.kill()
+        proc.wait()
+    major, minor = old.version[:2]
+    assert line == f"strobe: CPython {major}.{minor} is not supported (supported: 3.8\u20133.15)"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own the target and drop to nobody")
+def test_permission_denied_for_other_user():
+    proc = start_workload(newest(), "hot_loop.py", "30")
+    try:
+        r = run_strobe("attach", proc.pid, "-d", "1", user="nobody")
+    finally:
+        proc.kill()
+        proc.wait()
+    line = one_error_line(r)
+    assert "permission denied" in line
+    assert "belongs to uid 0" in line and "CAP_SYS_PTRACE" in line
+
+
+def test_target_exits_while_sampling():
+    proc = start_workload(newest(), "hot_loop.py", "1.0")
+    r = run_strobe("attach", proc.pid, "-r", "1k", timeout=30)
+    proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert f"process {proc.pid} exited" in r.stderr
+    samples, seconds = captured_samples(r.stdout)
+    assert samples > 300 and seconds < 2
+    assert parse_report_rows(r.stdout)
+
+
+def test_run_passes_io_and_exit_status():
+    r = run_strobe("run", newest().executable, workload("passthrough.py"), "3", input="ping\n")
+    assert r.returncode == 3
+    assert "got ping" in r.stdout
+    assert "err ping" in r.stderr
+
+
+def test_run_script_uses_python3_from_path(tmp_path):
+    # A first word ending in .py runs under python3 from PATH.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(newest().executable)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    r = subprocess.run([STROBE, "run", workload("short_lived.py")], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "spin_briefly" in r.stdout
+
+
+def test_run_module(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(newest().executable)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", PYTHONPATH=os.path.dirname(workload("hot_loop.py")))
+    r = subprocess.run([STROBE, "run", "-m", "hot_loop", "0.5"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "do_POST" in r.stdout
+
+
+def test_run_missing_command():
+    line = one_error_line(run_strobe("run", "no-such-program-here"), status=127)
+    assert "cannot run 'no-such-program-here'" in line
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_attach_and_writes_report(sig):
+    proc = start_workload(newest(), "hot_loop.py", "30")
+    try:
+        strobe = subprocess.Popen([STROBE, "attach", str(proc.pid)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        strobe.send_signal(sig)
+        out, err = strobe.communicate(timeout=10)
+        assert strobe.returncode == 0, err
+        samples, _ = captured_samples(out)
+        assert samples > 500
+        assert proc.poll() is None, "the target must keep running"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_signal_to_strobe_run_reaches_program():
+    strobe = subprocess.Popen([STROBE, "run", newest().executable, workload("hot_loop.py"), "30"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    strobe.send_signal(signal.SIGTERM)
+    out, err = strobe.communicate(timeout=15)
+    # The program died of the forwarded SIGTERM; strobe reports that status.
+    assert strobe.returncode == 128 + signal.SIGTERM, err
+    samples, _ = captured_samples(out)
+    assert samples > 500

@@ -1,0 +1,115 @@
+"""What strobe reports about real programs, under every interpreter found."""
+
+import os
+
+from conftest import (captured_samples, marker_line, parse_collapsed, parse_report_rows,
+                      qualified, run_strobe, start_workload, workload)
+
+
+def collapsed_run(tmp_path, python, script, *args, rate="2k"):
+    out = tmp_path / "stacks.txt"
+    r = run_strobe("run", "-r", rate, "--collapsed", "-o", out, python.executable,
+                   workload(script), *args)
+    assert r.returncode == 0, r.stderr
+    return parse_collapsed(out.read_text(encoding="utf-8")), r
+
+
+def function_names(stack):
+    return [f.function for f in stack.frames]
+
+
+def test_run_qualified_names_and_hot_line(tmp_path, python):
+    stacks, _ = collapsed_run(tmp_path, python, "hot_loop.py", "1.0")
+    do_post = qualified(python, "Handler.do_POST")
+    inner = qualified(python, "outer.<locals>.inner")
+    hot = [s for s in stacks if s.frames[-1].function == do_post]
+    assert hot, f"no {do_post} leaf in {stacks[:5]}"
+    # The full path, root first.
+    assert function_names(max(hot, key=lambda s: s.count))[-4:] == \
+        ["<module>", "outer", inner, do_post]
+    # The hot loop's exact line takes nearly all of do_POST's samples.
+    hot_line = marker_line("hot_loop.py", "# HOT")
+    on_line = sum(s.count for s in hot if s.frames[-1].line == hot_line)
+    assert on_line >= 0.9 * sum(s.count for s in hot), [(s.frames[-1].line, s.count) for s in hot]
+    # Interior frames report the line of the call.
+    caller = max(hot, key=lambda s: s.count).frames[-2]
+    assert caller.line == marker_line("hot_loop.py", "handler.do_POST(20000)")
+
+
+def test_attach_reports_hot_line(python):
+    proc = start_workload(python, "hot_loop.py", "30")
+    try:
+        r = run_strobe("attach", proc.pid, "-d", "1", "-r", "2k")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    samples, seconds = captured_samples(r.stdout)
+    assert samples > 1000 and 0.9 < seconds < 1.5
+    top = parse_report_rows(r.stdout)[0]
+    assert (top.file, top.line, top.function) == \
+        ("hot_loop.py", marker_line("hot_loop.py", "# HOT"), qualified(python, "Handler.do_POST"))
+    assert top.sample_pct > 80
+    assert f"CPython {'.'.join(map(str, python.version))}" in r.stdout
+
+
+def test_every_thread_pool_worker_is_seen(tmp_path, python):
+    stacks, _ = collapsed_run(tmp_path, python, "thread_pool.py", "1.5")
+    workers = ["worker_alpha", "worker_bravo", "worker_charlie", "worker_delta"]
+    tids = {}
+    for s in stacks:
+        names = function_names(s)
+        for w in workers:
+            if w in names:
+                assert names[-1] in ("spin", w), names
+                tids.setdefault(w, set()).add(s.tid)
+    assert sorted(tids) == workers
+    # Four different threads, none of them the main thread.
+    worker_tids = set().union(*tids.values())
+    assert len(worker_tids) == 4
+    main_tids = {s.tid for s in stacks if "main" in function_names(s)}
+    assert main_tids and not (main_tids & worker_tids)
+
+
+def test_time_split_matches_measured(tmp_path, python):
+    stacks, r = collapsed_run(tmp_path, python, "time_split.py", "2.5", rate="5k")
+    measured = float(r.stdout.split("split")[1].split()[0])
+    seventy = sum(s.count for s in stacks if "leaf_seventy" in function_names(s))
+    thirty = sum(s.count for s in stacks if "leaf_thirty" in function_names(s))
+    estimated = seventy / (seventy + thirty)
+    assert abs(estimated - measured) <= 0.03, (estimated, measured)
+
+
+def test_deep_recursion_is_whole(tmp_path, python):
+    stacks, _ = collapsed_run(tmp_path, python, "deep.py", "1.0", "1000")
+    depths = [sum(1 for f in s.frames if f.function == "recurse") for s in stacks]
+    assert max(depths) == 1000
+    deepest = stacks[depths.index(1000)]
+    assert deepest.frames[0].function == "<module>"
+    assert all(f.function != "<truncated>" for s in stacks for f in s.frames)
+
+
+def test_short_lived_program_is_caught(python):
+    r = run_strobe("run", "-r", "1k", python.executable, workload("short_lived.py"))
+    assert r.returncode == 0, r.stderr
+    samples, _ = captured_samples(r.stdout)
+    assert samples > 0
+    rows = parse_report_rows(r.stdout)
+    assert any(row.function == "spin_briefly" for row in rows), r.stdout
+
+
+def test_non_ascii_names_are_utf8(tmp_path, python):
+    stacks, _ = collapsed_run(tmp_path, python, "ünïcode_wörk.py", "0.7")
+    method = qualified(python, "Ünïcode.méthode")
+    leaves = [s.frames[-1] for s in stacks]
+    assert any(f.function == method and os.path.basename(f.file) == "ünïcode_wörk.py"
+               for f in leaves), leaves[:5]
+
+
+def test_run_follows_exec_wrapper(tmp_path, python):
+    out = tmp_path / "stacks.txt"
+    r = run_strobe("run", "--collapsed", "-o", out, workload("exec_wrapper.sh"),
+                   python.executable, workload("hot_loop.py"), "0.7")
+    assert r.returncode == 0, r.stderr
+    stacks = parse_collapsed(out.read_text(encoding="utf-8"))
+    assert any(s.frames[-1].function == qualified(python, "Handler.do_POST") for s in stacks)

@@ -1,0 +1,176 @@
+/*
+ * test_layouts.c — strobe's layout knowledge against a CPython version's own
+ * internal headers. Compiled once per installed version (and once more with
+ * Py_DEBUG) by run-layout-tests.sh, with that version's include directory.
+ *
+ *  - 3.8–3.12: every offset in the built-in table equals offsetof() of the
+ *    real struct member.
+ *  - 3.13+: the word positions strobe uses to read _Py_DebugOffsets match the
+ *    real struct: a table filled with distinct values must come back as the
+ *    same values in the layout.
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#if PY_MINOR_VERSION <= 10
+#include <frameobject.h>
+#endif
+#include "internal/pycore_pystate.h"
+#if PY_MINOR_VERSION >= 9
+#include "internal/pycore_interp.h"
+#include "internal/pycore_runtime.h"
+#endif
+#if PY_MINOR_VERSION >= 11
+#include "internal/pycore_frame.h"
+#endif
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "python/debug_offsets.h"
+#include "python/layout.h"
+
+#include <string.h>
+
+#define CHECK(field, expected) \
+    assert_int_equal((uint64_t)(field), (uint64_t)(expected))
+
+#if PY_MINOR_VERSION <= 12
+static void test_table_matches_headers(void **state)
+{
+    (void)state;
+    const struct py_layout *l = layout_legacy_for(PY_MINOR_VERSION);
+    assert_non_null(l);
+    CHECK(l->version.minor, PY_MINOR_VERSION);
+    CHECK(l->runtime.interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
+    CHECK(l->runtime.main_thread, offsetof(_PyRuntimeState, main_thread));
+    CHECK(l->interp.next, offsetof(PyInterpreterState, next));
+#if PY_MINOR_VERSION <= 10
+    CHECK(l->interp.threads_head, offsetof(PyInterpreterState, tstate_head));
+    CHECK(l->tstate.frame, offsetof(PyThreadState, frame));
+    CHECK(l->tstate.native_thread_id, OFFSET_NONE);
+    CHECK(l->frame.back, offsetof(PyFrameObject, f_back));
+    CHECK(l->frame.code, offsetof(PyFrameObject, f_code));
+    CHECK(l->frame.position, offsetof(PyFrameObject, f_lasti));
+    CHECK(l->frame_model, FRAME_MODEL_OBJECT);
+#else
+    CHECK(l->interp.threads_head, offsetof(PyInterpreterState, threads.head));
+    CHECK(l->tstate.frame, offsetof(PyThreadState, cframe));
+    CHECK(l->cframe.current_frame, offsetof(_PyCFrame, current_frame));
+    CHECK(l->tstate.native_thread_id, offsetof(PyThreadState, native_thread_id));
+    CHECK(l->frame.back, offsetof(_PyInterpreterFrame, previous));
+    CHECK(l->frame.code, offsetof(_PyInterpreterFrame, f_code));
+    CHECK(l->frame.position, offsetof(_PyInterpreterFrame, prev_instr));
+    CHECK(l->frame.owner, offsetof(_PyInterpreterFrame, owner));
+    CHECK(l->code.qualname, offsetof(PyCodeObject, co_qualname));
+    CHECK(l->code.code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
+    CHECK(l->code.ob_size, offsetof(PyVarObject, ob_size));
+    CHECK(l->frame_model, FRAME_MODEL_INTERPRETER);
+#endif
+#if PY_MINOR_VERSION >= 12
+    CHECK(l->internal_owner_min, FRAME_OWNED_BY_CSTACK);
+#endif
+    CHECK(l->tstate.prev, offsetof(PyThreadState, prev));
+    CHECK(l->tstate.next, offsetof(PyThreadState, next));
+    CHECK(l->tstate.interp, offsetof(PyThreadState, interp));
+    CHECK(l->tstate.thread_id, offsetof(PyThreadState, thread_id));
+    CHECK(l->code.firstlineno, offsetof(PyCodeObject, co_firstlineno));
+    CHECK(l->code.filename, offsetof(PyCodeObject, co_filename));
+    CHECK(l->code.name, offsetof(PyCodeObject, co_name));
+#if PY_MINOR_VERSION <= 9
+    CHECK(l->code.linetable, offsetof(PyCodeObject, co_lnotab));
+#else
+    CHECK(l->code.linetable, offsetof(PyCodeObject, co_linetable));
+#endif
+    CHECK(l->bytes.ob_size, offsetof(PyBytesObject, ob_base.ob_size));
+    CHECK(l->bytes.ob_sval, offsetof(PyBytesObject, ob_sval));
+    CHECK(l->unicode.length, offsetof(PyASCIIObject, length));
+    CHECK(l->unicode.state, offsetof(PyASCIIObject, state));
+    CHECK(l->unicode.ascii_data, sizeof(PyASCIIObject));
+    CHECK(l->unicode.compact_data, sizeof(PyCompactUnicodeObject));
+    CHECK(l->ob_type, offsetof(PyObject, ob_type));
+}
+#else
+static void test_table_matches_headers(void **state)
+{
+    (void)state;
+    /* Fill the real struct with distinct values where strobe reads. */
+    _Py_DebugOffsets d;
+    memset(&d, 0, sizeof(d));
+    memcpy(d.cookie, DEBUG_OFFSETS_COOKIE, DEBUG_OFFSETS_COOKIE_LEN);
+    d.version = PY_VERSION_HEX;
+    d.runtime_state.size = 100000;
+    d.runtime_state.interpreters_head = 101;
+    d.interpreter_state.size = 100000;
+    d.interpreter_state.next = 102;
+    d.interpreter_state.threads_head = 103;
+    d.thread_state.size = 4000;
+    d.thread_state.prev = 104;
+    d.thread_state.next = 105;
+    d.thread_state.interp = 106;
+    d.thread_state.current_frame = 107;
+    d.thread_state.thread_id = 108;
+    d.thread_state.native_thread_id = 109;
+    d.interpreter_frame.size = 1000;
+    d.interpreter_frame.previous = 110;
+    d.interpreter_frame.executable = 111;
+    d.interpreter_frame.instr_ptr = 112;
+    d.interpreter_frame.owner = 113;
+    d.code_object.size = 1000;
+    d.code_object.filename = 114;
+    d.code_object.name = 115;
+    d.code_object.qualname = 116;
+    d.code_object.linetable = 117;
+    d.code_object.firstlineno = 118;
+    d.code_object.co_code_adaptive = 119;
+    d.pyobject.ob_type = 8;
+    d.bytes_object.size = 1000;
+    d.bytes_object.ob_size = 120;
+    d.bytes_object.ob_sval = 121;
+    d.unicode_object.size = 1000;
+    d.unicode_object.state = 122;
+    d.unicode_object.length = 123;
+    d.unicode_object.asciiobject_size = 124;
+
+    struct py_layout l;
+    char err[ERRMSG_MAX];
+    assert_int_equal(debug_offsets_size(py_version_from_hex(PY_VERSION_HEX)), sizeof(d));
+    if (!debug_offsets_to_layout(&d, sizeof(d), &l, err, sizeof(err)))
+        fail_msg("%s", err);
+    CHECK(l.runtime.interpreters_head, 101);
+    CHECK(l.interp.next, 102);
+    CHECK(l.interp.threads_head, 103);
+    CHECK(l.tstate.prev, 104);
+    CHECK(l.tstate.next, 105);
+    CHECK(l.tstate.interp, 106);
+    CHECK(l.tstate.frame, 107);
+    CHECK(l.tstate.thread_id, 108);
+    CHECK(l.tstate.native_thread_id, 109);
+    CHECK(l.frame.back, 110);
+    CHECK(l.frame.code, 111);
+    CHECK(l.frame.position, 112);
+    CHECK(l.frame.owner, 113);
+    CHECK(l.code.filename, 114);
+    CHECK(l.code.name, 115);
+    CHECK(l.code.qualname, 116);
+    CHECK(l.code.linetable, 117);
+    CHECK(l.code.firstlineno, 118);
+    CHECK(l.code.code_adaptive, 119);
+    CHECK(l.bytes.ob_size, 120);
+    CHECK(l.bytes.ob_sval, 121);
+    CHECK(l.unicode.state, 122);
+    CHECK(l.unicode.length, 123);
+    CHECK(l.unicode.ascii_data, 124);
+    CHECK(l.ob_type, 8);
+}
+#endif
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_matches_headers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,198 @@
+/*
+ * test_report.c — the report's arithmetic: direct and cumulative counts
+ * (recursion counted once per stack), percentages, time estimates from
+ * sample weights, rates, error and missed accounting; and the collapsed
+ * output of the same profile.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/clock.h"
+#include "output/collapsed.h"
+#include "output/report.h"
+#include "sampler/flat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+    struct profile p;
+    uint32_t a, b, c;   /* frame ids */
+};
+
+static uint32_t frame(struct profile *p, const char *file, const char *name, int line)
+{
+    uint32_t f = strtab_intern(&p->symbols.strings, file, strlen(file));
+    uint32_t n = strtab_intern(&p->symbols.strings, name, strlen(name));
+    return symbols_frame(&p->symbols, f, n, line);
+}
+
+/* Thread 11: A->B x3 (3 ms), A->B->B x1 (1 ms, recursion), A x2 (2 ms).
+ * Thread 22: C x4 (4 ms). 10 thread stacks in 10 samples over 1 s. */
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    profile_init(&fx->p);
+    struct profile *p = &fx->p;
+    fx->a = frame(p, "/app/main.py", "main", 10);
+    fx->b = frame(p, "/app/lib/work.py", "Worker.step", 20);
+    fx->c = frame(p, "/app/io.py", "read", 30);
+    struct calltree *t = &p->tree;
+    uint32_t r1 = calltree_root(t, 11), r2 = calltree_root(t, 22);
+    uint32_t a = calltree_child(t, r1, fx->a);
+    uint32_t ab = calltree_child(t, a, fx->b);
+    uint32_t abb = calltree_child(t, ab, fx->b);
+    calltree_add(t, ab, 3, 3 * NS_PER_MS);
+    calltree_add(t, abb, 1, 1 * NS_PER_MS);
+    calltree_add(t, a, 2, 2 * NS_PER_MS);
+    calltree_add(t, calltree_child(t, r2, fx->c), 4, 4 * NS_PER_MS);
+    p->pid = 4242;
+    snprintf(p->target, sizeof(p->target), "CPython 3.12.1");
+    p->stats.samples = 10;
+    p->stats.thread_samples = 10;
+    p->stats.thread_errors = 2;
+    p->stats.errors[SAMPLE_ERROR_TORN] = 2;
+    p->stats.missed = 5;
+    p->stats.start_ns = 5 * NS_PER_SEC;
+    p->stats.end_ns = 6 * NS_PER_SEC;
+    p->stats.max_threads = 2;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    profile_free(&fx->p);
+    free(fx);
+    return 0;
+}
+
+static const struct flat_row *row_for(const struct flat_profile *f, uint32_t frame_id)
+{
+    for (size_t i = 0; i < f->count; i++)
+        if (f->rows[i].frame == frame_id)
+            return &f->rows[i];
+    return NULL;
+}
+
+static void test_flat_counts(void **state)
+{
+    struct fixture *fx = *state;
+    struct flat_profile f;
+    flat_profile_compute(&fx->p, &f);
+    assert_int_equal(f.total_samples, 10);
+    assert_true(f.total_ns == 10 * NS_PER_MS);
+    const struct flat_row *a = row_for(&f, fx->a), *b = row_for(&f, fx->b), *c = row_for(&f, fx->c);
+    assert_non_null(a);
+    assert_int_equal(a->direct, 2);
+    assert_int_equal(a->cumulative, 6);
+    assert_true(a->cumulative_ns == 6 * NS_PER_MS);
+    /* B recurses in one stack: counted once there. */
+    assert_int_equal(b->direct, 4);
+    assert_int_equal(b->cumulative, 4);
+    assert_int_equal(c->direct, 4);
+    assert_true(c->direct_ns == 4 * NS_PER_MS);
+    flat_profile_free(&f);
+}
+
+static char *render(const struct profile *p, const struct report_options *o, bool collapsed)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (collapsed) {
+        collapsed_write(f, p);
+    } else {
+        report_write_capture_summary(f, p);
+        report_write(f, p, o);
+    }
+    fclose(f);
+    return text;
+}
+
+static void assert_contains(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("expected to find:\n%s\nin:\n%s", needle, text);
+}
+
+static void test_report_text(void **state)
+{
+    struct fixture *fx = *state;
+    struct report_options o = { SORT_NSAMPLES, 15, true };
+    char *text = render(&fx->p, &o, false);
+    assert_contains(text, "Captured 10 samples in 1.00 seconds\n");
+    assert_contains(text, "Sample rate: 10.00 samples/sec\n");
+    /* 2 failed of 12 thread reads */
+    assert_contains(text, "Error rate: 16.67% (2 stack changed while being read)\n");
+    assert_contains(text, "Warning: missed 5 samples from the expected total of 15 (33.33%)");
+    assert_contains(text, "Target: PID 4242, CPython 3.12.1, 2 threads seen");
+    assert_contains(text, "tottime (s)");
+    /* Rows: direct/cumulative, sample%, tottime, cumul%, cumtime, base name. */
+    assert_contains(text, "            2/6      20.0         0.002      60.0         0.006  main.py:10(main)\n");
+    assert_contains(text, "            4/4      40.0         0.004      40.0         0.004  work.py:20(Worker.step)\n");
+    assert_contains(text, "            4/4      40.0         0.004      40.0         0.004  io.py:30(read)\n");
+    assert_contains(text, "Legend:");
+    assert_contains(text, "Summary of Interesting Functions:");
+    assert_contains(text, "4 indirect calls, 60.0% total stack presence: main.py:(main)");
+    assert_contains(text, "3.0x call magnification, 4 indirect calls from 2 direct: main.py:(main)");
+    /* Default order: most direct samples first, ties by name. */
+    assert_true(strstr(text, "io.py:30") < strstr(text, "work.py:20"));
+    assert_true(strstr(text, "work.py:20") < strstr(text, "main.py:10"));
+    free(text);
+}
+
+static void test_report_sort_limit_summary(void **state)
+{
+    struct fixture *fx = *state;
+    struct report_options o = { SORT_CUMTIME, 1, false };
+    char *text = render(&fx->p, &o, false);
+    assert_contains(text, "main.py:10(main)");
+    assert_null(strstr(text, "io.py:30(read)"));
+    assert_contains(text, "(1 of 3 rows shown");
+    assert_null(strstr(text, "Summary of Interesting Functions"));
+    free(text);
+}
+
+static void test_collapsed(void **state)
+{
+    struct fixture *fx = *state;
+    char *text = render(&fx->p, NULL, true);
+    assert_string_equal(text,
+                        "tid:22;/app/io.py:read:30 4\n"
+                        "tid:11;/app/main.py:main:10;/app/lib/work.py:Worker.step:20 3\n"
+                        "tid:11;/app/main.py:main:10 2\n"
+                        "tid:11;/app/main.py:main:10;/app/lib/work.py:Worker.step:20;"
+                        "/app/lib/work.py:Worker.step:20 1\n");
+    free(text);
+}
+
+static void test_empty_profile(void **state)
+{
+    (void)state;
+    struct profile p;
+    profile_init(&p);
+    struct report_options o = { SORT_NSAMPLES, 15, true };
+    char *text = render(&p, &o, false);
+    assert_contains(text, "Captured 0 samples in 0.00 seconds\n");
+    assert_contains(text, "No samples were collected.\n");
+    free(text);
+    profile_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_flat_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_sort_limit_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collapsed, setup, teardown),
+        cmocka_unit_test(test_empty_profile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

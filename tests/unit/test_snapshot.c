@@ -1,0 +1,165 @@
+/*
+ * test_snapshot.c — the per-sample read plan, exercised on this process's own
+ * memory (process_vm_readv works on oneself): misses join the plan, the plan
+ * is read in one system call, data is fresh each sample, pages that vanish
+ * are dropped, and stale pages leave.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "proc/snapshot.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGES 8
+
+struct fixture {
+    struct remote remote;
+    struct snapshot snap;
+    uint8_t *mem;
+    size_t page;
+};
+
+static int setup(void **state)
+{
+    static struct fixture fx;
+    memset(&fx, 0, sizeof(fx));
+    remote_init(&fx.remote, getpid());
+    snapshot_init(&fx.snap, &fx.remote);
+    fx.page = (size_t)sysconf(_SC_PAGESIZE);
+    fx.mem = mmap(NULL, PAGES * fx.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(fx.mem != MAP_FAILED);
+    memset(fx.mem, 0, PAGES * fx.page);
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    snapshot_free(&fx->snap);
+    munmap(fx->mem, PAGES * fx->page);
+    return 0;
+}
+
+static uint64_t addr(struct fixture *fx, size_t page, size_t offset)
+{
+    return (uint64_t)(uintptr_t)(fx->mem + page * fx->page + offset);
+}
+
+static uint64_t read_sample(struct fixture *fx, uint64_t where)
+{
+    uint64_t v = 0;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_true(snapshot_get_u64(&fx->snap, where, &v));
+    snapshot_end(&fx->snap);
+    return v;
+}
+
+static void test_miss_then_planned(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t *p = (uint64_t *)(fx->mem + 3 * fx->page + 64);
+    *p = 42;
+    assert_int_equal(read_sample(fx, addr(fx, 3, 64)), 42);
+    assert_int_equal(fx->snap.stats.misses, 1);
+    uint64_t syscalls = fx->remote.counters.syscalls;
+    *p = 43;    /* fresh data every sample */
+    assert_int_equal(read_sample(fx, addr(fx, 3, 64)), 43);
+    assert_int_equal(fx->snap.stats.misses, 1);
+    assert_int_equal(fx->remote.counters.syscalls - syscalls, 1);
+}
+
+static void test_adjacent_pages_one_iovec(void **state)
+{
+    struct fixture *fx = *state;
+    /* A request spanning pages 1 and 2, and one in page 5. */
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_non_null(snapshot_get(&fx->snap, addr(fx, 1, fx->page - 8), 16));
+    assert_non_null(snapshot_get(&fx->snap, addr(fx, 5, 0), 8));
+    snapshot_end(&fx->snap);
+    assert_int_equal(fx->snap.npages, 3);
+    assert_int_equal(fx->snap.nruns, 2);
+    uint64_t syscalls = fx->remote.counters.syscalls;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_non_null(snapshot_get(&fx->snap, addr(fx, 1, fx->page - 8), 16));
+    assert_non_null(snapshot_get(&fx->snap, addr(fx, 5, 0), 8));
+    snapshot_end(&fx->snap);
+    assert_int_equal(fx->remote.counters.syscalls - syscalls, 1);
+}
+
+static void test_unmapped_page_is_dropped(void **state)
+{
+    struct fixture *fx = *state;
+    uint8_t *extra = mmap(NULL, fx->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(extra != MAP_FAILED);
+    uint64_t where = (uint64_t)(uintptr_t)extra;
+    read_sample(fx, where);
+    read_sample(fx, addr(fx, 0, 0));
+    munmap(extra, fx->page);
+    /* The planned page is gone: the sample still works, the read fails. */
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_null(snapshot_get(&fx->snap, where, 8));
+    assert_non_null(snapshot_get(&fx->snap, addr(fx, 0, 0), 8));
+    snapshot_end(&fx->snap);
+    assert_true(fx->snap.stats.failed_pages >= 1);
+    for (size_t i = 0; i < fx->snap.npages; i++)
+        assert_true(fx->snap.pages[i] != where);
+}
+
+static void test_stale_pages_leave(void **state)
+{
+    struct fixture *fx = *state;
+    read_sample(fx, addr(fx, 6, 0));
+    read_sample(fx, addr(fx, 7, 0));
+    assert_int_equal(fx->snap.npages, 2);
+    for (int i = 0; i < 2 * SNAPSHOT_KEEP_SAMPLES; i++)
+        read_sample(fx, addr(fx, 7, 0));
+    assert_int_equal(fx->snap.npages, 1);
+    assert_true(fx->snap.pages[0] == addr(fx, 7, 0));
+}
+
+static void test_bad_requests(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_null(snapshot_get(&fx->snap, 0, 8));
+    assert_null(snapshot_get(&fx->snap, UINT64_MAX - 4, 8));
+    assert_null(snapshot_get(&fx->snap, addr(fx, 0, 0), SNAPSHOT_MAX_REQUEST + 1));
+    assert_null(snapshot_get(&fx->snap, 8, 8));     /* page zero is never mapped */
+    snapshot_end(&fx->snap);
+}
+
+static void test_gone_process(void **state)
+{
+    (void)state;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_true(child > 0);
+    int status;
+    waitpid(child, &status, 0);
+    struct remote r;
+    remote_init(&r, child);
+    uint64_t v;
+    assert_int_equal(remote_read(&r, 4096, &v, sizeof(v)), REMOTE_GONE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_miss_then_planned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adjacent_pages_one_iovec, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmapped_page_is_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_pages_leave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+        cmocka_unit_test(test_gone_process),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
