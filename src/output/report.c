@@ -231,6 +231,53 @@ static int cmp_by_key(const void *pa, const void *pb, void *ctx)
     return cmp_func_key(pa, pb);
 }
 
+/* The three lists of Tachyon's "Summary of Interesting Functions": what to
+ * sort by, which functions qualify, and how each line reads. */
+static bool has_direct(const struct func_total *t)
+{
+    return t->direct > 0;
+}
+static bool has_indirect(const struct func_total *t)
+{
+    return t->cumulative > t->direct;
+}
+static bool has_both(const struct func_total *t)
+{
+    return t->direct > 0 && t->cumulative > t->direct;
+}
+
+static void describe_hotspot(FILE *f, const struct func_total *t, uint64_t total)
+{
+    fprintf(f, "%.3f direct/cumulative ratio, %.1f%% direct samples", key_hotspot(t),
+            pct(t->direct, total));
+}
+static void describe_indirect(FILE *f, const struct func_total *t, uint64_t total)
+{
+    fprintf(f, "%llu indirect calls, %.1f%% total stack presence",
+            (unsigned long long)(t->cumulative - t->direct), pct(t->cumulative, total));
+}
+static void describe_magnification(FILE *f, const struct func_total *t, uint64_t total)
+{
+    (void)total;
+    fprintf(f, "%.1fx call magnification, %llu indirect calls from %llu direct",
+            key_magnification(t), (unsigned long long)(t->cumulative - t->direct),
+            (unsigned long long)t->direct);
+}
+
+static const struct summary_list {
+    const char *title;
+    func_key_fn key;
+    bool (*qualifies)(const struct func_total *);
+    void (*describe)(FILE *, const struct func_total *, uint64_t total);
+} summary_lists[] = {
+    { "Functions with Highest Direct/Cumulative Ratio (Hot Spots)", key_hotspot, has_direct,
+      describe_hotspot },
+    { "Functions with Highest Call Frequency (Indirect Calls)", key_indirect, has_indirect,
+      describe_indirect },
+    { "Functions with Highest Call Magnification (Cumulative/Direct)", key_magnification,
+      has_both, describe_magnification },
+};
+
 static size_t aggregate_functions(const struct profile *p, const struct flat_profile *flat,
                                   struct func_total **out)
 {
@@ -256,56 +303,25 @@ static size_t aggregate_functions(const struct profile *p, const struct flat_pro
     return n;
 }
 
-static void write_function_name(FILE *f, const struct profile *p, const struct func_total *t)
-{
-    fprintf(f, "%s:(%s)\n", base_name(symbols_str(&p->symbols, t->file)),
-            symbols_str(&p->symbols, t->name));
-}
-
 static void write_summary(FILE *f, const struct profile *p, const struct flat_profile *flat)
 {
     struct func_total *funcs;
     size_t n = aggregate_functions(p, flat, &funcs);
-    uint64_t total = flat->total_samples;
     fputs("\nSummary of Interesting Functions:\n", f);
-
-    fputs("\nFunctions with Highest Direct/Cumulative Ratio (Hot Spots):\n", f);
-    func_key_fn key = key_hotspot;
-    qsort_r(funcs, n, sizeof(*funcs), cmp_by_key, &key);
-    for (size_t i = 0, shown = 0; i < n && shown < SUMMARY_TOP; i++) {
-        if (!funcs[i].direct)
-            continue;
-        fprintf(f, "  %.3f direct/cumulative ratio, %.1f%% direct samples: ",
-                key_hotspot(&funcs[i]), pct(funcs[i].direct, total));
-        write_function_name(f, p, &funcs[i]);
-        shown++;
-    }
-
-    fputs("\nFunctions with Highest Call Frequency (Indirect Calls):\n", f);
-    key = key_indirect;
-    qsort_r(funcs, n, sizeof(*funcs), cmp_by_key, &key);
-    for (size_t i = 0, shown = 0; i < n && shown < SUMMARY_TOP; i++) {
-        if (funcs[i].cumulative <= funcs[i].direct)
-            continue;
-        fprintf(f, "  %llu indirect calls, %.1f%% total stack presence: ",
-                (unsigned long long)(funcs[i].cumulative - funcs[i].direct),
-                pct(funcs[i].cumulative, total));
-        write_function_name(f, p, &funcs[i]);
-        shown++;
-    }
-
-    fputs("\nFunctions with Highest Call Magnification (Cumulative/Direct):\n", f);
-    key = key_magnification;
-    qsort_r(funcs, n, sizeof(*funcs), cmp_by_key, &key);
-    for (size_t i = 0, shown = 0; i < n && shown < SUMMARY_TOP; i++) {
-        if (!funcs[i].direct || funcs[i].cumulative <= funcs[i].direct)
-            continue;
-        fprintf(f, "  %.1fx call magnification, %llu indirect calls from %llu direct: ",
-                key_magnification(&funcs[i]),
-                (unsigned long long)(funcs[i].cumulative - funcs[i].direct),
-                (unsigned long long)funcs[i].direct);
-        write_function_name(f, p, &funcs[i]);
-        shown++;
+    for (size_t l = 0; l < ARRAY_LEN(summary_lists); l++) {
+        const struct summary_list *list = &summary_lists[l];
+        fprintf(f, "\n%s:\n", list->title);
+        func_key_fn key = list->key;
+        qsort_r(funcs, n, sizeof(*funcs), cmp_by_key, &key);
+        for (size_t i = 0, shown = 0; i < n && shown < SUMMARY_TOP; i++) {
+            if (!list->qualifies(&funcs[i]))
+                continue;
+            fputs("  ", f);
+            list->describe(f, &funcs[i], flat->total_samples);
+            fprintf(f, ": %s:(%s)\n", base_name(symbols_str(&p->symbols, funcs[i].file)),
+                    symbols_str(&p->symbols, funcs[i].name));
+            shown++;
+        }
     }
     free(funcs);
 }

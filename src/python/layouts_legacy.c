@@ -5,7 +5,8 @@
  * These versions do not describe themselves, so the offsets are data here.
  * tests/unit/test_layouts.c compiles against each installed version's
  * internal headers and checks every number below with offsetof(); the
- * patch releases of one minor version share these layouts.
+ * patch releases of one minor version share these layouts. The version field
+ * is left to the caller, which knows the exact version it detected.
  */
 #include "python/layout.h"
 
@@ -18,28 +19,8 @@
 #define UNICODE_WITH_WSTR { .length = 16, .state = 32, .ascii_data = 48, .compact_data = 72 }
 #define UNICODE_NO_WSTR { .length = 16, .state = 32, .ascii_data = 40, .compact_data = 56 }
 
+/* 3.8 and 3.9 (3.9 moved nothing strobe reads in these structs). */
 static const struct py_layout layout_3_8 = {
-    .version = { 3, 8, PY_MICRO_UNKNOWN, PY_RELEASE_LEVEL_FINAL, 0 },
-    .frame_model = FRAME_MODEL_OBJECT,
-    .linetable_format = LINETABLE_LNOTAB,
-    .internal_owner_min = OFFSET_NONE,
-    .lasti_unit = 1,
-    .runtime = { .interpreters_head = 32, .main_thread = 72 },
-    .interp = { .next = 0, .threads_head = 8 },
-    .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 24, .thread_id = 176,
-                .native_thread_id = OFFSET_NONE },
-    .cframe = { .current_frame = OFFSET_NONE },
-    .frame = { .back = 24, .code = 32, .position = 104, .owner = OFFSET_NONE },
-    .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,
-              .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE },
-    .bytes = BYTES_LAYOUT,
-    .unicode = UNICODE_WITH_WSTR,
-    .ob_type = OB_TYPE,
-};
-
-/* 3.9 moved nothing strobe reads in these structs. */
-static const struct py_layout layout_3_9 = {
-    .version = { 3, 9, PY_MICRO_UNKNOWN, PY_RELEASE_LEVEL_FINAL, 0 },
     .frame_model = FRAME_MODEL_OBJECT,
     .linetable_format = LINETABLE_LNOTAB,
     .internal_owner_min = OFFSET_NONE,
@@ -58,7 +39,6 @@ static const struct py_layout layout_3_9 = {
 };
 
 static const struct py_layout layout_3_10 = {
-    .version = { 3, 10, PY_MICRO_UNKNOWN, PY_RELEASE_LEVEL_FINAL, 0 },
     .frame_model = FRAME_MODEL_OBJECT,
     .linetable_format = LINETABLE_PEP626,
     .internal_owner_min = OFFSET_NONE,
@@ -77,7 +57,6 @@ static const struct py_layout layout_3_10 = {
 };
 
 static const struct py_layout layout_3_11 = {
-    .version = { 3, 11, PY_MICRO_UNKNOWN, PY_RELEASE_LEVEL_FINAL, 0 },
     .frame_model = FRAME_MODEL_INTERPRETER,
     .linetable_format = LINETABLE_LOCATIONS,
     .frame_via_cframe = true,
@@ -97,7 +76,6 @@ static const struct py_layout layout_3_11 = {
 
 /* 3.12 introduced shim frames owned by the C stack (owner 3). */
 static const struct py_layout layout_3_12 = {
-    .version = { 3, 12, PY_MICRO_UNKNOWN, PY_RELEASE_LEVEL_FINAL, 0 },
     .frame_model = FRAME_MODEL_INTERPRETER,
     .linetable_format = LINETABLE_LOCATIONS,
     .frame_via_cframe = true,
@@ -118,7 +96,7 @@ static const struct py_layout layout_3_12 = {
 const struct py_layout *layout_legacy_for(unsigned minor)
 {
     static const struct py_layout *const table[] = {
-        [8] = &layout_3_8, [9] = &layout_3_9, [10] = &layout_3_10,
+        [8] = &layout_3_8, [9] = &layout_3_8, [10] = &layout_3_10,
         [11] = &layout_3_11, [12] = &layout_3_12,
     };
     return minor < ARRAY_LEN(table) ? table[minor] : NULL;

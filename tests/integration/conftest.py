@@ -57,13 +57,10 @@ def workload(name):
     return os.path.join(WORKLOADS, name)
 
 
-def run_strobe(*args, input=None, timeout=120, user=None, cwd=None):
+def run_strobe(*args, input=None, timeout=120):
     """Run strobe to completion; returns the CompletedProcess (text)."""
-    cmd = [STROBE, *map(str, args)]
-    if user:
-        cmd = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
-    return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
-                          cwd=cwd)
+    return subprocess.run([STROBE, *map(str, args)], input=input, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def start_workload(python, script, *args):

@@ -2,8 +2,10 @@
 non-zero status, no crash, no hang; and what strobe does on signals."""
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -93,12 +95,21 @@ def test_unsupported_version(old):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own the target and drop to nobody")
 def test_permission_denied_for_other_user():
+    # The unprivileged user must be able to reach the binary wherever the
+    # checkout lives: give it a world-readable copy.
+    shared = tempfile.mkdtemp(prefix="strobe-nobody-")
+    os.chmod(shared, 0o755)
+    binary = os.path.join(shared, "strobe")
+    shutil.copy(STROBE, binary)
     proc = start_workload(newest(), "hot_loop.py", "30")
     try:
-        r = run_strobe("attach", proc.pid, "-d", "1", user="nobody")
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            binary, "attach", str(proc.pid), "-d", "1"],
+                           capture_output=True, text=True, timeout=60)
     finally:
         proc.kill()
         proc.wait()
+        shutil.rmtree(shared)
     line = one_error_line(r)
     assert "permission denied" in line
     assert "belongs to uid 0" in line and "CAP_SYS_PTRACE" in line

@@ -43,7 +43,6 @@ static void test_table_matches_headers(void **state)
     (void)state;
     const struct py_layout *l = layout_legacy_for(PY_MINOR_VERSION);
     assert_non_null(l);
-    CHECK(l->version.minor, PY_MINOR_VERSION);
     CHECK(l->runtime.interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
     CHECK(l->runtime.main_thread, offsetof(_PyRuntimeState, main_thread));
     CHECK(l->interp.next, offsetof(PyInterpreterState, next));
