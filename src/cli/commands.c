@@ -14,6 +14,7 @@
 #include "output/collapsed.h"
 #include "output/report.h"
 #include "output/sink.h"
+#include "output/stats.h"
 #include "proc/maps.h"
 #include "proc/process.h"
 #include "proc/spawn.h"
@@ -23,12 +24,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How often `run` looks for the interpreter while the program starts up:
  * often enough to catch a program that lives a fraction of a second. */
 #define RUNTIME_POLL_NS (500 * NS_PER_US)
 /* After this long without an interpreter, say what strobe is waiting for. */
 #define RUNTIME_WAIT_NOTICE_NS (5 * NS_PER_SEC)
+/* How often --realtime-stats prints. */
+#define REALTIME_STATS_PERIOD_NS NS_PER_SEC
 /* Grace period for a launched program told to stop after --duration. */
 #define TERMINATE_GRACE_MS 2000
 
@@ -37,10 +41,30 @@ static void error_line(const char *msg)
     fprintf(stderr, "strobe: %s\n", msg);
 }
 
-static int poll_stop(void *ctx)
+/* State of the between-samples poll: the live statistics line. */
+struct poll_state {
+    bool realtime_stats;
+    bool terminal;
+    uint64_t last_print_ns;
+    struct profile_stats at_last_print;
+};
+
+static int poll_between_samples(void *ctx, const struct profile *p, uint64_t now_ns)
 {
-    (void)ctx;
-    return signals_stop_requested() ? STOP_SIGNAL : SAMPLER_CONTINUE;
+    struct poll_state *ps = ctx;
+    if (signals_stop_requested())
+        return STOP_SIGNAL;
+    if (ps->realtime_stats) {
+        if (!ps->last_print_ns) {
+            ps->last_print_ns = now_ns;
+        } else if (now_ns - ps->last_print_ns >= REALTIME_STATS_PERIOD_NS) {
+            stats_write_live(stderr, p, &ps->at_last_print, now_ns - ps->last_print_ns,
+                             ps->terminal);
+            ps->at_last_print = p->stats;
+            ps->last_print_ns = now_ns;
+        }
+    }
+    return SAMPLER_CONTINUE;
 }
 
 /* Write the profile in the chosen format. Returns 0 or 1. */
@@ -67,6 +91,8 @@ static int write_output(const struct options *o, const struct profile *p)
         error_line(err);
         return 1;
     }
+    if (o->stats)
+        stats_write(stderr, p);
     if (!to_stdout)
         fprintf(stderr, "strobe: wrote %s\n", o->output_path);
     return 0;
@@ -76,7 +102,11 @@ static enum stop_reason profile_target(const struct options *o, struct py_target
                                        struct profile *p)
 {
     struct sampler_options so = { .interval_ns = o->interval_ns, .duration_ns = o->duration_ns };
-    return sampler_run(t, &so, p, poll_stop, NULL);
+    struct poll_state ps = { .realtime_stats = o->realtime_stats, .terminal = isatty(2) };
+    enum stop_reason why = sampler_run(t, &so, p, poll_between_samples, &ps);
+    if (o->realtime_stats && ps.terminal)
+        fputc('\n', stderr);
+    return why;
 }
 
 int command_attach(const struct options *o)

@@ -21,6 +21,8 @@ enum long_only {
     OPT_COLLAPSED = 256,
     OPT_SORT,
     OPT_NO_SUMMARY,
+    OPT_STATS,
+    OPT_REALTIME_STATS,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +35,8 @@ static const struct option long_options[] = {
     { "sort", required_argument, NULL, OPT_SORT },
     { "limit", required_argument, NULL, 'l' },
     { "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
+    { "stats", no_argument, NULL, OPT_STATS },
+    { "realtime-stats", no_argument, NULL, OPT_REALTIME_STATS },
     { "module", required_argument, NULL, 'm' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -213,6 +217,12 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         case OPT_NO_SUMMARY:
             o->report.summary = false;
             break;
+        case OPT_STATS:
+            o->stats = true;
+            break;
+        case OPT_REALTIME_STATS:
+            o->realtime_stats = true;
+            break;
         case 'h':
             o->help_topic = o->command;
             o->command = CMD_HELP;
@@ -274,6 +284,10 @@ static const char HELP_OPTIONS[] =
     "                         ends or Ctrl-C)\n"
     "  -a, --all-threads      accepted for compatibility; every thread is always\n"
     "                         sampled\n"
+    "  --realtime-stats       show the achieved rate, missed and error rates live\n"
+    "                         on standard error\n"
+    "  --stats                at the end, show what sampling cost strobe: system\n"
+    "                         calls, bytes read, cache hit rates, CPU, memory\n"
     "\n"
     "Output (default: a text report on standard output):\n"
     "  --collapsed            folded stacks: tid:TID;file:function:line;... COUNT\n"

@@ -42,6 +42,8 @@ struct options {
     enum output_format format;
     const char *output_path;    /* NULL: stdout */
     struct report_options report;
+    bool stats;                 /* --stats: strobe's own costs at the end */
+    bool realtime_stats;        /* --realtime-stats: a live line on stderr */
 };
 
 /* Exit statuses of strobe's own failures. */

@@ -1,5 +1,12 @@
 /*
  * snapshot.c — the per-sample read plan; see snapshot.h.
+ *
+ * The plan is a sorted array of remote byte ranges, each with a place in one
+ * local buffer. Every request is served from a range that covers it, or read
+ * on demand (whole pages, so that neighbours asked next are served too) and
+ * remembered as "wanted". At the end of a sample, wanted ranges join the plan
+ * ("grow"); every SNAPSHOT_KEEP_SAMPLES samples each range shrinks to the
+ * bytes actually requested during that window and unused ones leave ("trim").
  */
 #include "proc/snapshot.h"
 
@@ -7,19 +14,19 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A run of consecutive planned pages, read with one iovec. */
-struct snapshot_run {
-    uint64_t start;         /* remote address of the first page */
-    uint32_t first_page;    /* index of that page in s->pages / s->buf */
+#define BUF_ALIGN 8
+
+/* Whole pages fetched on demand this sample, or a range wanted in the plan. */
+struct snapshot_miss {
+    uint64_t page_start;
     uint32_t npages;
-    uint32_t valid_pages;   /* leading pages actually read this sample */
+    uint32_t buf_page;          /* index into miss_buf, in pages */
 };
 
-/* Pages fetched on demand during the current sample. */
-struct snapshot_miss {
-    uint64_t start;         /* page-aligned remote address */
-    uint32_t npages;
-    uint32_t buf_page;      /* index into miss_buf, in pages */
+struct snapshot_interval {
+    uint64_t start, end, used_lo, used_hi;
+    uint32_t last_use;
+    bool late;
 };
 
 void snapshot_init(struct snapshot *s, struct remote *r)
@@ -33,25 +40,25 @@ void snapshot_init(struct snapshot *s, struct remote *r)
 
 void snapshot_free(struct snapshot *s)
 {
-    free(s->pages);
-    free(s->page_last_use);
-    free(s->runs);
+    free(s->ranges);
     free(s->buf);
     free(s->iov_local);
     free(s->iov_remote);
+    free(s->iov_range);
     free(s->misses);
     free(s->miss_buf);
+    free(s->wanted);
     memset(s, 0, sizeof(*s));
 }
 
 void snapshot_reset(struct snapshot *s)
 {
-    s->npages = 0;
-    s->nruns = 0;
+    s->nranges = 0;
+    s->plan_bytes = 0;
     s->nmisses = 0;
+    s->nwanted = 0;
     s->miss_pages_used = 0;
     s->plan_dirty = false;
-    s->stats.plan_pages = 0;
 }
 
 static uint64_t page_of(const struct snapshot *s, uint64_t addr)
@@ -59,80 +66,98 @@ static uint64_t page_of(const struct snapshot *s, uint64_t addr)
     return addr & ~(uint64_t)(s->page_size - 1);
 }
 
+/* A planned range that cannot be read any more leaves the plan. */
+static void drop_range(struct snapshot *s, struct snapshot_range *r)
+{
+    r->last_use = s->sample_no - SNAPSHOT_KEEP_SAMPLES;
+    r->used_lo = UINT64_MAX;
+    r->used_hi = 0;
+    s->stats.failed_ranges++;
+    s->plan_dirty = true;
+}
+
 enum remote_status snapshot_begin(struct snapshot *s)
 {
     s->sample_no++;
     s->stats.samples++;
     s->nmisses = 0;
+    s->nwanted = 0;
     s->miss_pages_used = 0;
     s->last_error = REMOTE_OK;
+    for (size_t i = 0; i < s->nranges; i++)
+        s->ranges[i].valid = false;
     size_t next = 0;
-    while (next < s->nruns) {
+    while (next < s->nranges) {
         size_t done = 0;
         enum remote_status st = remote_readv(s->remote, s->iov_local + next, s->iov_remote + next,
-                                             s->nruns - next, &done);
+                                             s->nranges - next, &done);
         for (size_t i = next; i < next + done; i++)
-            s->runs[i].valid_pages = s->runs[i].npages;
+            s->ranges[s->iov_range[i]].valid = true;
         if (st == REMOTE_OK)
             break;
         if (st == REMOTE_GONE || st == REMOTE_DENIED) {
-            for (size_t i = next + done; i < s->nruns; i++)
-                s->runs[i].valid_pages = 0;
             s->last_error = st;
             return st;
         }
-        /* A planned page is no longer mapped: we cannot tell which from the
-         * byte count with certainty, so drop the whole failing run from the
-         * plan (its pages come back as misses if still needed) and go on
-         * with the runs after it. */
-        struct snapshot_run *bad = &s->runs[next + done];
-        bad->valid_pages = 0;
-        for (uint32_t p = 0; p < bad->npages; p++)
-            s->page_last_use[bad->first_page + p] = s->sample_no - SNAPSHOT_KEEP_SAMPLES;
-        s->stats.failed_pages += bad->npages;
-        s->plan_dirty = true;
+        /* Unmapped since it was planned: drop it (it comes back as a miss if
+         * still wanted) and go on with the ranges after it. */
+        drop_range(s, &s->ranges[s->iov_range[next + done]]);
         next += done + 1;
     }
     return REMOTE_OK;
 }
 
-/* The run containing addr, or NULL. Runs are sorted by start address. */
-static struct snapshot_run *find_run(struct snapshot *s, uint64_t addr)
+/* The last range starting at or before addr, or NULL. Consecutive requests
+ * mostly fall in the same range (the frames of one stack): try it first. */
+static struct snapshot_range *find_range(struct snapshot *s, uint64_t addr)
 {
-    size_t lo = 0, hi = s->nruns;
+    if (s->hint < s->nranges && addr >= s->ranges[s->hint].start && addr < s->ranges[s->hint].end)
+        return &s->ranges[s->hint];
+    size_t lo = 0, hi = s->nranges;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->runs[mid].start <= addr)
+        if (s->ranges[mid].start <= addr)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo ? &s->runs[lo - 1] : NULL;
+    if (!lo)
+        return NULL;
+    s->hint = lo - 1;
+    return &s->ranges[lo - 1];
 }
 
-static const void *from_plan(struct snapshot *s, uint64_t addr, size_t len)
+static const void *from_plan(struct snapshot *s, uint64_t addr, size_t len, bool late)
 {
-    struct snapshot_run *run = find_run(s, addr);
-    if (!run)
+    struct snapshot_range *r = find_range(s, addr);
+    if (!r || addr + len > r->end || !r->valid || (late && !r->late))
         return NULL;
-    uint64_t first = (addr - run->start) >> s->page_shift;
-    uint64_t last = (addr + len - 1 - run->start) >> s->page_shift;
-    if (last >= run->valid_pages)
-        return NULL;
-    for (uint64_t p = first; p <= last; p++)
-        s->page_last_use[run->first_page + p] = s->sample_no;
-    return s->buf + ((size_t)run->first_page << s->page_shift) + (addr - run->start);
+    r->used_lo = MIN(r->used_lo, addr);
+    r->used_hi = MAX(r->used_hi, addr + len);
+    r->last_use = s->sample_no;
+    return s->buf + r->buf_offset + (addr - r->start);
 }
 
 static const void *from_misses(struct snapshot *s, uint64_t addr, size_t len)
 {
     for (size_t i = 0; i < s->nmisses; i++) {
         const struct snapshot_miss *m = &s->misses[i];
-        uint64_t end = m->start + ((uint64_t)m->npages << s->page_shift);
-        if (addr >= m->start && addr + len <= end)
-            return s->miss_buf + ((size_t)m->buf_page << s->page_shift) + (addr - m->start);
+        uint64_t end = m->page_start + ((uint64_t)m->npages << s->page_shift);
+        if (addr >= m->page_start && addr + len <= end)
+            return s->miss_buf + ((size_t)m->buf_page << s->page_shift) + (addr - m->page_start);
     }
     return NULL;
+}
+
+/* Remember [addr, addr+len) for the plan, with room to grow within its page. */
+static void want(struct snapshot *s, uint64_t addr, size_t len, bool late)
+{
+    uint64_t end = addr + len;
+    uint64_t page_end = page_of(s, end - 1) + s->page_size;
+    uint64_t planned_end = MIN(end + SNAPSHOT_GROWTH_SLACK, page_end);
+    s->wanted = xgrow(s->wanted, &s->wanted_cap, s->nwanted + 1, sizeof(*s->wanted));
+    s->wanted[s->nwanted++] = (struct snapshot_interval){ addr, planned_end, addr, end, s->sample_no, late };
+    s->plan_dirty = true;
 }
 
 static const void *read_miss(struct snapshot *s, uint64_t addr, size_t len)
@@ -145,7 +170,7 @@ static const void *read_miss(struct snapshot *s, uint64_t addr, size_t len)
         s->miss_buf = xmalloc((size_t)SNAPSHOT_MAX_MISS_PAGES << s->page_shift);
     uint8_t *dst = s->miss_buf + (s->miss_pages_used << s->page_shift);
     /* Whole pages: any page that holds a byte of a valid range is mapped,
-     * and the rest of the page is usually wanted next (neighbouring frames). */
+     * and the rest of the page is often asked for next (nearby frames). */
     enum remote_status st = remote_read(s->remote, start, dst, (size_t)npages << s->page_shift);
     if (st != REMOTE_OK) {
         if (st > s->last_error)
@@ -156,95 +181,141 @@ static const void *read_miss(struct snapshot *s, uint64_t addr, size_t len)
     s->misses[s->nmisses++] = (struct snapshot_miss){ start, (uint32_t)npages,
                                                       (uint32_t)s->miss_pages_used };
     s->miss_pages_used += npages;
-    s->plan_dirty = true;
     return dst + (addr - start);
 }
 
-const void *snapshot_get(struct snapshot *s, uint64_t addr, size_t len)
+const void *snapshot_get_slow(struct snapshot *s, uint64_t addr, size_t len, bool late)
 {
     if (addr == 0 || len == 0 || len > SNAPSHOT_MAX_REQUEST || addr + len < addr)
         return NULL;
-    const void *p = from_plan(s, addr, len);
+    const void *p = from_plan(s, addr, len, late);
     if (likely(p != NULL)) {
         s->stats.hits++;
         return p;
     }
     s->stats.misses++;
-    p = from_misses(s, addr, len);
-    return p ? p : read_miss(s, addr, len);
+    /* A late value must be read after the plan: never from pages fetched
+     * earlier in the sample. */
+    p = late ? NULL : from_misses(s, addr, len);
+    if (!p)
+        p = read_miss(s, addr, len);
+    if (p)
+        want(s, addr, len, late);
+    return p;
 }
 
-static int cmp_u64(const void *a, const void *b)
+const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    return snapshot_get_slow(s, addr, len, true);
 }
 
-/* Rebuild pages/runs/iovecs from the pages still in use plus this sample's
- * misses. */
-static void rebuild_plan(struct snapshot *s)
+static int cmp_interval(const void *a, const void *b)
 {
-    size_t want = s->npages + s->miss_pages_used;
-    uint64_t *pages = xmalloc(MAX(want, 1) * sizeof(*pages));
+    const struct snapshot_interval *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (int)x->late - (int)y->late;
+}
+
+/* Can b (starting at or after a) be read with a's iovec? */
+static bool mergeable(const struct snapshot *s, const struct snapshot_interval *a, const struct snapshot_interval *b)
+{
+    return a->late == b->late && b->start <= a->end + SNAPSHOT_MERGE_GAP &&
+           page_of(s, b->start) <= page_of(s, a->end - 1) + s->page_size;
+}
+
+/* The ranges to keep (whole, or trimmed to what was used this window) plus
+ * the wanted ones, sorted and merged. */
+static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_interval **out)
+{
+    struct snapshot_interval *iv = xmalloc(MAX(s->nranges + s->nwanted, 1) * sizeof(*iv));
     size_t n = 0;
-    for (size_t i = 0; i < s->npages; i++)
-        if ((uint32_t)(s->sample_no - s->page_last_use[i]) < SNAPSHOT_KEEP_SAMPLES)
-            pages[n++] = s->pages[i];
-    for (size_t i = 0; i < s->nmisses; i++)
-        for (uint32_t p = 0; p < s->misses[i].npages; p++)
-            pages[n++] = s->misses[i].start + ((uint64_t)p << s->page_shift);
-    qsort(pages, n, sizeof(*pages), cmp_u64);
-    size_t unique = 0;
-    for (size_t i = 0; i < n; i++)
-        if (unique == 0 || pages[unique - 1] != pages[i])
-            pages[unique++] = pages[i];
-    /* Over the bound: keep the lowest addresses; the rest stay misses. */
-    n = MIN(unique, (size_t)SNAPSHOT_MAX_PLAN_PAGES);
-
-    free(s->pages);
-    s->pages = pages;
-    s->npages = n;
-    s->pages_cap = MAX(want, 1);
-    free(s->page_last_use);
-    s->page_last_use = xmalloc(MAX(n, 1) * sizeof(*s->page_last_use));
-    for (size_t i = 0; i < n; i++)
-        s->page_last_use[i] = s->sample_no;
-    s->buf = xgrow(s->buf, &s->buf_cap, n << s->page_shift, 1);
-
-    s->nruns = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s->nruns && s->runs[s->nruns - 1].start +
-                            ((uint64_t)s->runs[s->nruns - 1].npages << s->page_shift) == pages[i]) {
-            s->runs[s->nruns - 1].npages++;
+    for (size_t i = 0; i < s->nranges; i++) {
+        const struct snapshot_range *r = &s->ranges[i];
+        if ((uint32_t)(s->sample_no - r->last_use) >= SNAPSHOT_KEEP_SAMPLES)
             continue;
+        struct snapshot_interval v = { r->start, r->end, r->used_lo, r->used_hi, r->last_use, r->late };
+        if (trim) {
+            if (r->used_lo >= r->used_hi)
+                continue;
+            v.start = r->used_lo;
+            v.end = r->used_hi;
+            v.used_lo = UINT64_MAX;
+            v.used_hi = 0;
         }
-        s->runs = xgrow(s->runs, &s->runs_cap, s->nruns + 1, sizeof(*s->runs));
-        s->runs[s->nruns++] = (struct snapshot_run){ pages[i], (uint32_t)i, 1, 0 };
+        iv[n++] = v;
     }
-    if (s->iov_cap < s->nruns) {
-        s->iov_local = xrealloc(s->iov_local, s->nruns * sizeof(*s->iov_local));
-        s->iov_remote = xrealloc(s->iov_remote, s->nruns * sizeof(*s->iov_remote));
-        s->iov_cap = s->nruns;
+    memcpy(iv + n, s->wanted, s->nwanted * sizeof(*iv));
+    n += s->nwanted;
+    qsort(iv, n, sizeof(*iv), cmp_interval);
+    size_t merged = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct snapshot_interval *last = merged ? &iv[merged - 1] : NULL;
+        if (last && mergeable(s, last, &iv[i])) {
+            last->end = MAX(last->end, iv[i].end);
+            last->used_lo = MIN(last->used_lo, iv[i].used_lo);
+            last->used_hi = MAX(last->used_hi, iv[i].used_hi);
+            last->last_use = (uint32_t)(s->sample_no - last->last_use) <
+                                     (uint32_t)(s->sample_no - iv[i].last_use)
+                                 ? last->last_use : iv[i].last_use;
+        } else {
+            iv[merged++] = iv[i];
+        }
     }
-    for (size_t i = 0; i < s->nruns; i++) {
-        size_t bytes = (size_t)s->runs[i].npages << s->page_shift;
-        s->iov_local[i] = (struct iovec){ s->buf + ((size_t)s->runs[i].first_page << s->page_shift), bytes };
-        s->iov_remote[i] = (struct iovec){ (void *)(uintptr_t)s->runs[i].start, bytes };
+    *out = iv;
+    return merged;
+}
+
+static void rebuild_plan(struct snapshot *s, bool trim)
+{
+    struct snapshot_interval *iv;
+    size_t n = collect_intervals(s, trim, &iv);
+    s->ranges = xgrow(s->ranges, &s->ranges_cap, MAX(n, 1), sizeof(*s->ranges));
+    size_t offset = 0, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t bytes = (size_t)(iv[i].end - iv[i].start);
+        if (offset + bytes > SNAPSHOT_MAX_PLAN_BYTES)
+            continue;   /* over the bound: these stay misses */
+        s->ranges[kept++] = (struct snapshot_range){
+            .start = iv[i].start, .end = iv[i].end, .buf_offset = offset,
+            .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
+            .last_use = iv[i].last_use, .late = iv[i].late,
+        };
+        offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);
     }
-    s->stats.plan_pages = n;
+    free(iv);
+    s->nranges = kept;
+    s->plan_bytes = offset;
+    s->hint = 0;
+    s->buf = xgrow(s->buf, &s->buf_cap, MAX(offset, 1), 1);
+    if (s->iov_cap < kept) {
+        s->iov_local = xrealloc(s->iov_local, kept * sizeof(*s->iov_local));
+        s->iov_remote = xrealloc(s->iov_remote, kept * sizeof(*s->iov_remote));
+        s->iov_range = xrealloc(s->iov_range, kept * sizeof(*s->iov_range));
+        s->iov_cap = kept;
+    }
+    size_t k = 0;
+    for (int late = 0; late <= 1; late++) {
+        for (size_t i = 0; i < kept; i++) {
+            const struct snapshot_range *r = &s->ranges[i];
+            if (r->late != (bool)late)
+                continue;
+            size_t bytes = (size_t)(r->end - r->start);
+            s->iov_local[k] = (struct iovec){ s->buf + r->buf_offset, bytes };
+            s->iov_remote[k] = (struct iovec){ (void *)(uintptr_t)r->start, bytes };
+            s->iov_range[k++] = (uint32_t)i;
+        }
+    }
     s->stats.rebuilds++;
 }
 
 void snapshot_end(struct snapshot *s)
 {
-    bool stale = false;
-    /* Checking for stale pages costs a pass over the plan: do it once per
-     * KEEP window, which bounds how long an unneeded page is read. */
-    if (s->sample_no % SNAPSHOT_KEEP_SAMPLES == 0) {
-        for (size_t i = 0; i < s->npages && !stale; i++)
-            stale = (uint32_t)(s->sample_no - s->page_last_use[i]) >= SNAPSHOT_KEEP_SAMPLES;
-    }
-    if (s->plan_dirty || stale)
-        rebuild_plan(s);
+    /* Trimming shrinks ranges to what a whole window used; doing it less
+     * often than every sample keeps a stack that moves from being trimmed
+     * to whatever one sample happened to see. */
+    bool trim = s->sample_no % SNAPSHOT_KEEP_SAMPLES == 0;
+    if (s->plan_dirty || trim)
+        rebuild_plan(s, trim);
     s->plan_dirty = false;
 }

@@ -41,6 +41,11 @@ struct py_code {
     uint32_t sym_file, sym_name;
     int64_t memo_offset;
     uint32_t memo_frame;
+    /* Also the sampler's: the sample in which the identity was last checked,
+     * and the code generation under which it is known to hold. */
+    uint64_t checked_sample;
+    uint64_t trusted_generation;
+    bool trusted;
 };
 
 struct code_cache_stats {
@@ -74,9 +79,22 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
  */
 uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const uint8_t *header);
 
-static inline const struct py_code *code_cache_get(const struct code_cache *c, uint32_t index)
+static inline struct py_code *code_cache_get(const struct code_cache *c, uint32_t index)
 {
     return &c->entries[index];
+}
+
+/* The entry for `addr` if there is one (not checked: compare identities). */
+static inline uint32_t code_cache_find(const struct code_cache *c, uint64_t addr)
+{
+    return u64map_get(&c->by_addr, addr);
+}
+
+/* Does the size of this code object allow a current instruction at byte
+ * `offset`? (3.8–3.10 record no size: anything goes.) */
+static inline bool code_offset_valid(const struct py_code *code, int64_t offset)
+{
+    return code->id.ob_size <= 0 || offset <= code->id.ob_size * 2;
 }
 
 static inline bool code_identity_equal(const struct code_identity *a, const struct code_identity *b)

@@ -30,7 +30,7 @@ struct debug_offsets_format {
     unsigned minor;
     uint16_t total_words;
     uint16_t runtime_size, interpreters_head;
-    uint16_t interp_size, interp_next, interp_threads_head;
+    uint16_t interp_size, interp_next, interp_threads_head, interp_code_generation;
     uint16_t tstate_size, tstate_prev, tstate_next, tstate_interp, tstate_current_frame,
         tstate_thread_id, tstate_native_thread_id;
     uint16_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner;
@@ -40,6 +40,11 @@ struct debug_offsets_format {
     uint16_t bytes_size, bytes_ob_size, bytes_ob_sval;
     uint16_t unicode_size, unicode_state, unicode_length, unicode_ascii_size,
         unicode_compact_size;
+    /* 3.13 has no generation counter in the table, but its interpreter has
+     * func_state.next_version, bumped for every code object created. Its
+     * offset (from 3.13's pycore_interp.h, checked by test_layouts) is only
+     * trusted when the interpreter struct has the size it had there. */
+    uint32_t fixed_code_generation, fixed_code_generation_interp_size;
 };
 
 static const struct debug_offsets_format formats[] = {
@@ -47,6 +52,7 @@ static const struct debug_offsets_format formats[] = {
         .minor = 13, .total_words = 73,
         .runtime_size = 3, .interpreters_head = 5,
         .interp_size = 6, .interp_next = 8, .interp_threads_head = 9,
+        .interp_code_generation = ABSENT,
         .tstate_size = 19, .tstate_prev = 20, .tstate_next = 21, .tstate_interp = 22,
         .tstate_current_frame = 23, .tstate_thread_id = 24, .tstate_native_thread_id = 25,
         .frame_size = 28, .frame_previous = 29, .frame_executable = 30, .frame_instr_ptr = 31,
@@ -57,6 +63,7 @@ static const struct debug_offsets_format formats[] = {
         .bytes_size = 64, .bytes_ob_size = 65, .bytes_ob_sval = 66,
         .unicode_size = 67, .unicode_state = 68, .unicode_length = 69,
         .unicode_ascii_size = 70, .unicode_compact_size = ABSENT,
+        .fixed_code_generation = 17000, .fixed_code_generation_interp_size = 194968,
     },
     {
         /* 3.14: interpreter gains threads_main and the generation counters;
@@ -65,6 +72,7 @@ static const struct debug_offsets_format formats[] = {
         .minor = 14, .total_words = 95,
         .runtime_size = 3, .interpreters_head = 5,
         .interp_size = 6, .interp_next = 8, .interp_threads_head = 9,
+        .interp_code_generation = 20,
         .tstate_size = 22, .tstate_prev = 23, .tstate_next = 24, .tstate_interp = 25,
         .tstate_current_frame = 26, .tstate_thread_id = 27, .tstate_native_thread_id = 28,
         .frame_size = 31, .frame_previous = 32, .frame_executable = 33, .frame_instr_ptr = 34,
@@ -83,6 +91,7 @@ static const struct debug_offsets_format formats[] = {
         .minor = 15, .total_words = 111,
         .runtime_size = 3, .interpreters_head = 5,
         .interp_size = 6, .interp_next = 8, .interp_threads_head = 9,
+        .interp_code_generation = 20,
         .tstate_size = 22, .tstate_prev = 23, .tstate_next = 24, .tstate_interp = 25,
         .tstate_current_frame = 26, .tstate_thread_id = 30, .tstate_native_thread_id = 31,
         .frame_size = 39, .frame_previous = 40, .frame_executable = 41, .frame_instr_ptr = 42,
@@ -206,6 +215,15 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
     ok = ok && field(word(table, f->unicode_state), unicode_size, &l.unicode.state);
     ok = ok && field(word(table, f->unicode_length), unicode_size, &l.unicode.length);
     ok = ok && field(word(table, f->unicode_ascii_size), unicode_size, &l.unicode.ascii_data);
+    l.interp.code_generation = OFFSET_NONE;
+    if (f->interp_code_generation != ABSENT) {
+        ok = ok && field(word(table, f->interp_code_generation), interp_size,
+                         &l.interp.code_generation);
+        l.interp.code_generation_width = sizeof(uint64_t);
+    } else if (f->fixed_code_generation && interp_size == f->fixed_code_generation_interp_size) {
+        l.interp.code_generation = f->fixed_code_generation;
+        l.interp.code_generation_width = sizeof(uint32_t);
+    }
     if (f->unicode_compact_size != ABSENT)
         ok = ok && field(word(table, f->unicode_compact_size), unicode_size + 1, &l.unicode.compact_data);
     else

@@ -10,7 +10,6 @@
 #define FRAME_ALIGN 8
 /* _PyStackRef tag bits (3.14+); objects are at least 8-byte aligned. */
 #define STACKREF_TAG_MASK ((uint64_t)7)
-#define CODE_UNIT_BYTES 2
 /* Internal frames between two Python frames are few; bound the walk so a
  * corrupt chain of "internal" frames cannot run forever. */
 #define MAX_INTERNAL_FRAMES_PER_FRAME 4
@@ -40,33 +39,33 @@ static enum walk_status unreadable(const struct snapshot *s)
     return s->last_error == REMOTE_GONE ? WALK_GONE : WALK_UNREADABLE;
 }
 
-/* Byte offset of the current instruction of a frame, or a failure. */
-static enum walk_status frame_offset(const struct py_layout *l, const uint8_t *frame,
-                                     uint64_t code, const uint8_t *header, int64_t *offset)
+/* Byte offset of the current instruction of a frame (<0: not started). The
+ * resolver checks it against the code object's size. */
+static int64_t frame_offset(const struct py_layout *l, const uint8_t *frame, uint64_t code)
 {
     if (l->frame_model == FRAME_MODEL_OBJECT) {
         int32_t lasti;
         memcpy(&lasti, frame + l->frame.position, sizeof(lasti));
-        *offset = lasti < 0 ? -1 : (int64_t)lasti * l->lasti_unit;
-        return WALK_OK;
+        return lasti < 0 ? -1 : (int64_t)lasti * l->lasti_unit;
     }
     uint64_t ip = field_u64(frame, l->frame.position);
     uint64_t first = code + l->code.code_adaptive;
-    int64_t units = (int64_t)field_u64(header, l->code.ob_size);
-    if (ip < first) {
-        *offset = -1;   /* not started yet */
-        return WALK_OK;
-    }
-    if (units < 0 || ip - first > (uint64_t)units * CODE_UNIT_BYTES)
-        return WALK_BAD_FRAME;  /* pointer outside this code: torn frame */
-    *offset = (int64_t)(ip - first);
-    return WALK_OK;
+    if (ip < first)
+        return -1;
+    /* Far outside any code object: a torn frame; flagged by the resolver. */
+    return ip - first > (uint64_t)INT32_MAX ? INT32_MAX : (int64_t)(ip - first);
 }
 
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 struct raw_frame *out, size_t max, size_t *depth)
 {
+    /* The layout facts used per frame, in locals: this loop runs for every
+     * frame of every thread of every sample. */
     const struct py_layout *l = &t->layout;
+    const uint32_t read_size = l->frame_read_size, back_at = l->frame.back;
+    const uint32_t code_at = l->frame.code, owner_at = l->frame.owner;
+    const uint32_t internal_owner = l->internal_owner_min;
+    const uint64_t code_mask = l->executable_is_stackref ? ~STACKREF_TAG_MASK : ~(uint64_t)0;
     struct cycle_check cycle;
     cycle_check_init(&cycle);
     size_t n = 0, steps = 0;
@@ -81,17 +80,15 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             *depth = n;
             return WALK_TRUNCATED;
         }
-        const uint8_t *frame = snapshot_get(s, addr, l->frame_read_size);
+        const uint8_t *frame = snapshot_get(s, addr, read_size);
         if (!frame)
             return unreadable(s);
-        uint64_t back = field_u64(frame, l->frame.back);
-        if (l->frame.owner != OFFSET_NONE && frame[l->frame.owner] >= l->internal_owner_min) {
+        uint64_t back = field_u64(frame, back_at);
+        if (owner_at != OFFSET_NONE && frame[owner_at] >= internal_owner) {
             addr = back;    /* entry/shim frame: no Python function here */
             continue;
         }
-        uint64_t code = field_u64(frame, l->frame.code);
-        if (l->executable_is_stackref)
-            code &= ~STACKREF_TAG_MASK;
+        uint64_t code = field_u64(frame, code_at) & code_mask;
         if (!code) {
             /* Being pushed or torn down right now: not a function yet (or
              * any more). Its caller is still a true stack. */
@@ -100,19 +97,12 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         }
         if (code % FRAME_ALIGN)
             return WALK_BAD_FRAME;
-        const uint8_t *header = snapshot_get(s, code, l->code_read_size);
-        if (!header)
-            return unreadable(s);
         if (n == max) {
             *depth = n;
             return WALK_TRUNCATED;
         }
-        struct raw_frame *rf = &out[n];
-        enum walk_status st = frame_offset(l, frame, code, header, &rf->offset);
-        if (st != WALK_OK)
-            return st;
-        rf->code = code;
-        rf->code_header = header;
+        out[n].code = code;
+        out[n].offset = frame_offset(l, frame, code);
         n++;
         addr = back;
     }

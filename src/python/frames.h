@@ -9,9 +9,10 @@
  * so that an unchanged frame costs no more than reading it.
  *
  * The chain is read while the thread runs. Every frame is checked (aligned,
- * readable, its code object really a code object, its position inside the
- * code), the walk is bounded and cycle-checked, and any failure makes the
- * whole thread's sample an error rather than a wrong stack.
+ * readable, plausible owner and code pointer), the walk is bounded and
+ * cycle-checked, and any failure makes the thread's sample an error rather
+ * than a wrong stack. (The resolver checks the rest: that the code object is
+ * one, and the position lies inside it.)
  */
 #ifndef STROBE_PYTHON_FRAMES_H
 #define STROBE_PYTHON_FRAMES_H
@@ -24,9 +25,8 @@
 #define PY_MAX_STACK_DEPTH 16384
 
 struct raw_frame {
-    uint64_t code;                  /* remote code object */
-    int64_t offset;                 /* byte offset of the current instruction, <0 if none */
-    const uint8_t *code_header;     /* layout.code_read_size bytes, this sample */
+    uint64_t code;      /* remote code object */
+    int64_t offset;     /* byte offset of the current instruction, <0 if none */
 };
 
 enum walk_status {

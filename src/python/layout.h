@@ -56,6 +56,13 @@ struct py_layout {
     struct {
         uint32_t next;
         uint32_t threads_head;
+        /* A counter that changes whenever a code object is destroyed (3.14+
+         * _code_object_generation) or created (3.13 func_state.next_version):
+         * while it stands still, no code object address can have been
+         * reused. OFFSET_NONE where there is none (see also
+         * py_target.code_generation_addr for 3.12's global counter). */
+        uint32_t code_generation;
+        uint32_t code_generation_width;     /* 4 or 8 bytes */
     } interp;
     struct {
         uint32_t prev;

@@ -16,6 +16,8 @@
 /* struct pthread is about 2 KiB in glibc; the tid lies well inside. */
 #define PTHREAD_SCAN_BYTES 2048
 #define PTHREAD_TID_ALIGN 4
+/* The one version whose code-creation counter is a global variable. */
+#define GLOBAL_CODE_GENERATION_MINOR 12
 /* Bytes of Py_GetVersion()'s buffer to read: "3.10.13 (main, ..." */
 #define VERSION_TEXT_MAX 24
 
@@ -241,6 +243,9 @@ static enum candidate_result layout_from_tables(struct attach_ctx *ctx, struct e
     t->layout = *table;
     t->layout.version = v;
     layout_finish(&t->layout);
+    if (v.minor == GLOBAL_CODE_GENERATION_MINOR &&
+        elf_find_symbol(img, "_Py_next_func_version", &sym, &size) && size == sizeof(uint32_t))
+        t->code_generation_addr = sym + bias;
     return CANDIDATE_FOUND;
 }
 

@@ -42,6 +42,12 @@ struct py_target {
     /* <= 3.10: Py_GetVersion()'s buffer, filled once the interpreter has
      * started; 0 if the file has no symbol for it. */
     uint64_t version_text_addr;
+    /* 3.12: the global _Py_next_func_version (a u32 bumped for every code
+     * object created), when the file keeps .symtab; else 0. */
+    uint64_t code_generation_addr;
+    /* The first interpreter as last read, and when (see threads.c). */
+    uint64_t interp_head;
+    uint64_t interp_head_read_ns;
 };
 
 /*

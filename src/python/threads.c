@@ -3,6 +3,7 @@
  */
 #include "python/threads.h"
 
+#include "base/clock.h"
 #include "base/cycle.h"
 
 #include <string.h>
@@ -45,6 +46,20 @@ static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, con
     return true;
 }
 
+/*
+ * Interpreter fields (the thread list head, the next interpreter, the code
+ * generation) are read late: the generation must be, and keeping the others
+ * with it lets one iovec cover them all.
+ */
+static bool interp_field(struct snapshot *s, uint64_t interp, uint32_t offset, uint64_t *out)
+{
+    const uint8_t *p = snapshot_get_late(s, interp + offset, sizeof(*out));
+    if (!p)
+        return false;
+    memcpy(out, p, sizeof(*out));
+    return true;
+}
+
 static enum threads_status read_failure(struct snapshot *s)
 {
     return s->last_error == REMOTE_GONE || s->last_error == REMOTE_DENIED ? THREADS_GONE
@@ -58,7 +73,7 @@ static enum threads_status read_interp_threads(struct py_target *t, struct snaps
 {
     const struct py_layout *l = &t->layout;
     uint64_t tstate;
-    if (!snapshot_get_u64(s, interp + l->interp.threads_head, &tstate))
+    if (!interp_field(s, interp, l->interp.threads_head, &tstate))
         return read_failure(s);
     struct cycle_check cycle;
     cycle_check_init(&cycle);
@@ -84,26 +99,61 @@ static enum threads_status read_interp_threads(struct py_target *t, struct snaps
     return THREADS_OK;
 }
 
+/* Add a counter of `width` bytes at `addr` to the generation. */
+static void add_generation(struct snapshot *s, uint64_t addr, uint32_t width,
+                           struct code_generation *gen)
+{
+    const uint8_t *p = snapshot_get_late(s, addr, width);
+    uint64_t v = 0;
+    if (!p) {
+        gen->valid = false;
+        return;
+    }
+    memcpy(&v, p, width);
+    /* A creation counter at 0 has run out (CPython stops counting): it no
+     * longer moves, so it proves nothing. */
+    if (v == 0)
+        gen->valid = false;
+    gen->value += v;
+}
+
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
-                                    struct py_thread *out, size_t max, size_t *count)
+                                    struct py_thread *out, size_t max, size_t *count,
+                                    struct code_generation *gen)
 {
     const struct py_layout *l = &t->layout;
     *count = 0;
-    uint64_t interp;
-    if (!snapshot_get_u64(s, t->runtime_addr + l->runtime.interpreters_head, &interp))
-        return read_failure(s);
+    gen->value = 0;
+    gen->valid = l->interp.code_generation != OFFSET_NONE || t->code_generation_addr;
+    if (t->code_generation_addr)
+        add_generation(s, t->code_generation_addr, sizeof(uint32_t), gen);
+    /* The list of interpreters changes only when a sub-interpreter comes or
+     * goes: re-read its head now and then, not with every sample, which
+     * spares the sample a page. Until the interpreter is up, every time. */
+    uint64_t now = clock_now_ns();
+    if (!t->interp_head || now - t->interp_head_read_ns >= INTERP_LIST_REFRESH_NS) {
+        if (!snapshot_get_u64(s, t->runtime_addr + l->runtime.interpreters_head, &t->interp_head))
+            return read_failure(s);
+        t->interp_head_read_ns = now;
+    }
+    uint64_t interp = t->interp_head;
     enum threads_status status = THREADS_OK;
     struct cycle_check cycle;
     cycle_check_init(&cycle);
     for (size_t n = 0; interp; n++) {
         if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
             return THREADS_PARTIAL;
+        if (l->interp.code_generation != OFFSET_NONE)
+            add_generation(s, interp + l->interp.code_generation, l->interp.code_generation_width,
+                           gen);
         enum threads_status st = read_interp_threads(t, s, interp, out, max, count);
         if (st == THREADS_GONE)
             return st;
-        if (st != THREADS_OK)
+        if (st != THREADS_OK) {
             status = st;
-        if (!snapshot_get_u64(s, interp + l->interp.next, &interp))
+            t->interp_head = 0;     /* re-read the list next time */
+        }
+        if (!interp_field(s, interp, l->interp.next, &interp))
             return read_failure(s);
     }
     return status;

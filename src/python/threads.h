@@ -16,6 +16,8 @@
 /* Bounds on remote lists; beyond them the rest is ignored and counted. */
 #define PY_MAX_INTERPRETERS 256
 #define PY_MAX_THREADS 4096
+/* How long the head of the interpreter list is trusted before re-reading. */
+#define INTERP_LIST_REFRESH_NS (10 * 1000 * 1000)
 
 struct py_thread {
     uint64_t tstate;        /* remote PyThreadState address */
@@ -30,8 +32,21 @@ enum threads_status {
     THREADS_GONE,           /* the process cannot be read any more */
 };
 
+/*
+ * The code-object generation of this sample: the sum of the interpreters'
+ * counters that move whenever a code object may have been replaced (see
+ * py_layout.interp.code_generation). Read after everything else in the
+ * sample (a "late" snapshot read), so that if it equals an earlier sample's
+ * value, no code object read in between can have been replaced.
+ */
+struct code_generation {
+    uint64_t value;
+    bool valid;         /* false: this target has no such counter */
+};
+
 /* Fill out[0..max) with this sample's threads; *count is how many. */
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
-                                    struct py_thread *out, size_t max, size_t *count);
+                                    struct py_thread *out, size_t max, size_t *count,
+                                    struct code_generation *gen);
 
 #endif

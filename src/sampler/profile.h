@@ -46,10 +46,26 @@ struct profile_stats {
     uint32_t max_threads;       /* most threads alive in one sample */
 };
 
+/* What sampling cost strobe itself: for --stats and the benchmark. */
+struct profile_costs {
+    uint64_t syscalls, bytes_read;          /* process_vm_readv calls and bytes */
+    uint64_t plan_ranges, plan_bytes;       /* the read plan at the end */
+    uint64_t plan_hits, plan_misses, plan_rebuilds;
+    uint64_t code_decoded, code_replaced, code_failed;
+    uint64_t frames_reused, frames_resolved;    /* by the per-thread stack memo */
+    uint64_t identity_checks;               /* code objects re-read to prove identity */
+    uint64_t identity_checks_skipped;       /* proved by the code generation instead */
+    bool generation_broken;                 /* the generation counter failed a self-check */
+    uint64_t retries;                       /* thread walks retried after a torn read */
+    double cpu_user_s, cpu_system_s;        /* strobe's own CPU time */
+    uint64_t peak_rss_kb;
+};
+
 struct profile {
     struct symbols symbols;
     struct calltree tree;
     struct profile_stats stats;
+    struct profile_costs costs;
     pid_t pid;
     char target[64];            /* "CPython 3.12.1" */
     enum stop_reason stop;

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct sampler {
     struct py_target *target;
@@ -44,6 +45,7 @@ static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64
 {
     struct profile *p = s->profile;
     size_t depth = 0;
+    uint64_t misses_before = s->snap.stats.misses;
     enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, s->frames,
                                          PY_MAX_STACK_DEPTH, &depth);
     if (st == WALK_GONE)
@@ -55,8 +57,11 @@ static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64
     if (depth == 0)
         return true;    /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
-    if (!stack_resolver_add(&s->resolver, thr->tid, s->frames, depth, truncated, weight_ns)) {
-        count_error(p, SAMPLE_ERROR_NOT_CODE);
+    bool from_plan = s->snap.stats.misses == misses_before;
+    enum resolve_status rs = stack_resolver_add(&s->resolver, thr->tid, s->frames, depth,
+                                                truncated, from_plan, weight_ns);
+    if (rs != RESOLVE_OK) {
+        count_error(p, rs == RESOLVE_TORN ? SAMPLE_ERROR_TORN : SAMPLE_ERROR_NOT_CODE);
         return true;
     }
     p->stats.thread_samples++;
@@ -71,9 +76,11 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     enum remote_status rs = snapshot_begin(&s->snap);
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
-    stack_resolver_begin_sample(&s->resolver);
     size_t count = 0;
-    enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS, &count);
+    struct code_generation gen;
+    enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS,
+                                             &count, &gen);
+    stack_resolver_begin_sample(&s->resolver, &gen);
     bool alive = ts != THREADS_GONE;
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
@@ -93,9 +100,35 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->profile = p;
     snapshot_init(&s->snap, &t->remote);
     code_cache_init(&s->codes, &t->remote, &t->layout, t->code_type);
-    stack_resolver_init(&s->resolver, p, &s->codes);
+    stack_resolver_init(&s->resolver, p, &s->codes, &s->snap);
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
+}
+
+static void record_costs(struct sampler *s)
+{
+    struct profile_costs *c = &s->profile->costs;
+    c->syscalls = s->target->remote.counters.syscalls;
+    c->bytes_read = s->target->remote.counters.bytes;
+    c->plan_ranges = s->snap.nranges;
+    c->plan_bytes = s->snap.plan_bytes;
+    c->plan_hits = s->snap.stats.hits;
+    c->plan_misses = s->snap.stats.misses;
+    c->plan_rebuilds = s->snap.stats.rebuilds;
+    c->code_decoded = s->codes.stats.decoded;
+    c->code_replaced = s->codes.stats.replaced;
+    c->code_failed = s->codes.stats.failed;
+    c->frames_reused = s->resolver.frames_reused;
+    c->frames_resolved = s->resolver.frames_resolved;
+    c->identity_checks = s->resolver.identity_checks;
+    c->identity_checks_skipped = s->resolver.identity_checks_skipped;
+    c->generation_broken = s->resolver.generation_broken;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+        c->cpu_system_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        c->peak_rss_kb = (uint64_t)ru.ru_maxrss;
+    }
 }
 
 static void sampler_free(struct sampler *s)
@@ -124,7 +157,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     uint64_t previous = now;
     enum stop_reason reason;
     for (;;) {
-        int polled = poll ? poll(poll_ctx) : SAMPLER_CONTINUE;
+        int polled = poll ? poll(poll_ctx, profile, now) : SAMPLER_CONTINUE;
         if (polled != SAMPLER_CONTINUE) {
             reason = (enum stop_reason)polled;
             break;
@@ -150,6 +183,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     profile->stats.end_ns = now;
     profile->stats.missed = timer.missed;
     profile->stop = reason;
+    record_costs(&s);
     sampler_free(&s);
     return reason;
 }

@@ -19,9 +19,10 @@ struct sampler_options {
     uint64_t duration_ns;   /* 0: until the target exits or stop is asked */
 };
 
-/* Polled between samples: SAMPLER_CONTINUE, or the reason to stop. */
+/* Polled between samples with the profile so far and the time: returns
+ * SAMPLER_CONTINUE, or the reason to stop. */
 #define SAMPLER_CONTINUE (-1)
-typedef int (*sampler_poll_fn)(void *ctx);
+typedef int (*sampler_poll_fn)(void *ctx, const struct profile *p, uint64_t now_ns);
 
 /* Sample `target` into `profile` until duration, exit or poll says stop.
  * Returns why it stopped (also stored in profile->stop). */

@@ -6,14 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for the identity fields of a code object (3.14: 144 bytes). */
+#define CODE_HEADER_MAX 512
 /* A thread not seen for this many samples has ended: forget its memo. */
 #define MEMO_EXPIRE_SAMPLES 4096
 
-void stack_resolver_init(struct stack_resolver *r, struct profile *p, struct code_cache *codes)
+void stack_resolver_init(struct stack_resolver *r, struct profile *p, struct code_cache *codes,
+                         struct snapshot *snap)
 {
     memset(r, 0, sizeof(*r));
     r->profile = p;
     r->codes = codes;
+    r->snap = snap;
     u64map_init(&r->memo_by_tid);
 }
 
@@ -42,9 +46,11 @@ static void expire_memos(struct stack_resolver *r)
     }
 }
 
-void stack_resolver_begin_sample(struct stack_resolver *r)
+void stack_resolver_begin_sample(struct stack_resolver *r, const struct code_generation *gen)
 {
     r->sample_no++;
+    r->previous_generation = r->generation;
+    r->generation = *gen;
     if (r->sample_no % MEMO_EXPIRE_SAMPLES == 0)
         expire_memos(r);
 }
@@ -61,6 +67,83 @@ static struct stack_memo *memo_for(struct stack_resolver *r, uint64_t tid)
     }
     r->memos[i].last_sample = r->sample_no;
     return &r->memos[i];
+}
+
+/* Has the generation counter stood still since the previous sample? Then an
+ * identity read in this sample stays true for as long as it keeps standing. */
+static bool generation_steady(const struct stack_resolver *r)
+{
+    return r->generation.valid && r->previous_generation.valid && !r->generation_broken &&
+           r->generation.value == r->previous_generation.value;
+}
+
+/*
+ * Is entry `e` still the code object at its address, for frames read in this
+ * sample? `trust` says the frames came from the batched read and this is not
+ * a self-check sample, so the generation proof may stand in for a read.
+ */
+static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_generation);
+
+static inline bool still_valid(struct stack_resolver *r, struct py_code *e, bool trust)
+{
+    bool by_generation = e->trusted && r->generation.valid && !r->generation_broken &&
+                         e->trusted_generation == r->generation.value;
+    if (trust && by_generation) {
+        r->identity_checks_skipped++;
+        return true;
+    }
+    if (e->checked_sample == r->sample_no)
+        return true;    /* read already in this sample (recursion, other threads) */
+    return check_identity(r, e, by_generation);
+}
+
+/* Read the identity fields of e's code object in this sample and compare. */
+static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_generation)
+{
+    r->identity_checks++;
+    const struct py_layout *l = r->codes->layout;
+    uint8_t direct[CODE_HEADER_MAX];
+    const uint8_t *header;
+    if (by_generation && l->code_read_size <= sizeof(direct)) {
+        /* A self-check: read directly, outside the plan. */
+        header = remote_read(r->snap->remote, e->addr, direct, l->code_read_size) == REMOTE_OK
+                     ? direct : NULL;
+    } else {
+        header = snapshot_get(r->snap, e->addr, l->code_read_size);
+    }
+    if (!header)
+        return false;
+    struct code_identity id = code_identity_from(l, header);
+    if (!code_identity_equal(&id, &e->id)) {
+        if (by_generation)
+            r->generation_broken = true;    /* it stood still over a replacement */
+        return false;
+    }
+    e->checked_sample = r->sample_no;
+    if (generation_steady(r)) {
+        e->trusted = true;
+        e->trusted_generation = r->generation.value;
+    }
+    return true;
+}
+
+/* The cache entry for a frame's code object, read and decoded if needed. */
+static uint32_t resolve_code(struct stack_resolver *r, uint64_t addr, bool trust)
+{
+    uint32_t index = code_cache_find(r->codes, addr);
+    if (index != ID_NONE && still_valid(r, code_cache_get(r->codes, index), trust))
+        return index;
+    const uint8_t *header = snapshot_get(r->snap, addr, r->codes->layout->code_read_size);
+    if (!header)
+        return ID_NONE;
+    index = code_cache_resolve(r->codes, addr, header);
+    if (index != ID_NONE) {
+        struct py_code *e = code_cache_get(r->codes, index);
+        e->checked_sample = r->sample_no;
+        e->trusted = generation_steady(r);
+        e->trusted_generation = r->generation.value;
+    }
+    return index;
 }
 
 /* Frame symbol for a code object at an offset, memoised on the code entry. */
@@ -80,37 +163,36 @@ static uint32_t frame_symbol(struct stack_resolver *r, struct py_code *code, int
 }
 
 /* How many root-side frames of this stack equal the memo's and can be reused. */
-static size_t common_prefix(const struct stack_resolver *r, const struct stack_memo *m,
-                            const struct raw_frame *frames, size_t depth)
+static size_t common_prefix(struct stack_resolver *r, const struct stack_memo *m,
+                            const struct raw_frame *frames, size_t depth, bool trust)
 {
     if (m->code_epoch != r->codes->epoch)
         return 0;
-    const struct py_layout *l = r->codes->layout;
     size_t n = MIN(depth, (size_t)m->depth);
-    uint64_t checked_code = 0;
+    uint64_t validated = 0;     /* recursion repeats a code object: check it once */
     size_t i = 0;
     for (; i < n; i++) {
         const struct raw_frame *rf = &frames[depth - 1 - i];
         const struct stack_memo_frame *mf = &m->frames[i];
         if (rf->code != mf->code || rf->offset != mf->offset)
             break;
-        /* Recursion repeats a code object: check its identity once. */
-        if (rf->code != checked_code) {
-            struct code_identity id = code_identity_from(l, rf->code_header);
-            if (!code_identity_equal(&id, &code_cache_get(r->codes, mf->code_index)->id))
+        if (rf->code != validated) {
+            if (!still_valid(r, code_cache_get(r->codes, mf->code_index), trust))
                 break;
-            checked_code = rf->code;
+            validated = rf->code;
         }
     }
     return i;
 }
 
-bool stack_resolver_add(struct stack_resolver *r, uint64_t tid, const struct raw_frame *frames,
-                        size_t depth, bool truncated, uint64_t ns)
+enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
+                                       const struct raw_frame *frames, size_t depth,
+                                       bool truncated, bool from_plan, uint64_t ns)
 {
     struct calltree *tree = &r->profile->tree;
     struct stack_memo *m = memo_for(r, tid);
     uint32_t epoch = r->codes->epoch;
+    bool trust = from_plan && r->sample_no % GENERATION_SELF_CHECK_SAMPLES != 0;
     uint32_t parent = calltree_root(tree, tid);
     size_t common = 0;
     if (truncated) {
@@ -118,7 +200,7 @@ bool stack_resolver_add(struct stack_resolver *r, uint64_t tid, const struct raw
         parent = calltree_child(tree, parent, r->profile->truncated_frame);
         m->depth = 0;
     } else {
-        common = common_prefix(r, m, frames, depth);
+        common = common_prefix(r, m, frames, depth, trust);
         if (common)
             parent = m->frames[common - 1].node;
     }
@@ -126,21 +208,29 @@ bool stack_resolver_add(struct stack_resolver *r, uint64_t tid, const struct raw
         m->frames = xrealloc(m->frames, depth * sizeof(*m->frames));
         m->cap = depth;
     }
-    for (size_t i = common; i < depth; i++) {
+    r->frames_reused += common;
+    r->frames_resolved += depth - common;
+    enum resolve_status status = RESOLVE_OK;
+    for (size_t i = common; i < depth && status == RESOLVE_OK; i++) {
         const struct raw_frame *rf = &frames[depth - 1 - i];
-        uint32_t index = code_cache_resolve(r->codes, rf->code, rf->code_header);
+        uint32_t index = resolve_code(r, rf->code, trust);
         if (index == ID_NONE) {
-            m->depth = 0;
-            return false;
+            status = RESOLVE_NOT_CODE;
+            break;
         }
-        uint32_t sym = frame_symbol(r, &r->codes->entries[index], rf->offset);
-        parent = calltree_child(tree, parent, sym);
+        struct py_code *code = code_cache_get(r->codes, index);
+        if (!code_offset_valid(code, rf->offset)) {
+            status = RESOLVE_TORN;
+            break;
+        }
+        parent = calltree_child(tree, parent, frame_symbol(r, code, rf->offset));
         m->frames[i] = (struct stack_memo_frame){ rf->code, rf->offset, index, parent };
     }
     /* If resolving replaced or cleared cache entries, the indices kept for
      * the frames before that point may be stale: start afresh next time. */
-    m->depth = truncated || epoch != r->codes->epoch ? 0 : (uint32_t)depth;
+    m->depth = status != RESOLVE_OK || truncated || epoch != r->codes->epoch ? 0 : (uint32_t)depth;
     m->code_epoch = r->codes->epoch;
-    calltree_add(tree, parent, 1, ns);
-    return true;
+    if (status == RESOLVE_OK)
+        calltree_add(tree, parent, 1, ns);
+    return status;
 }

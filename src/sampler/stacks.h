@@ -6,15 +6,28 @@
  * nodes they resolved to); a new sample compares root-first and only
  * resolves the frames below the first difference: a code-cache lookup, a
  * line-table search and a tree step per changed frame, nothing for the rest.
- * Memo frames are trusted only while the code objects they name still have
- * the identity the code cache recorded, checked against this sample's bytes.
+ *
+ * Every code object a sample names must still be the one the code cache
+ * describes (its address may have been reused). That is proved one of two
+ * ways: by reading its identity fields in this sample (once per code object
+ * per sample), or — where the interpreter has one — by the code generation
+ * counter standing still since the identity was last read, which needs no
+ * read at all. The counter is distrusted for good if a periodic full check
+ * ever finds it standing still across a replaced code object.
  */
 #ifndef STROBE_SAMPLER_STACKS_H
 #define STROBE_SAMPLER_STACKS_H
 
+#include "proc/snapshot.h"
 #include "python/code.h"
 #include "python/frames.h"
+#include "python/threads.h"
 #include "sampler/profile.h"
+
+/* Every this many samples, identities are checked even when the generation
+ * counter says nothing changed: a self-test of the counter. Those reads go
+ * straight to the target, so they do not grow the read plan. */
+#define GENERATION_SELF_CHECK_SAMPLES 4096
 
 struct stack_memo_frame {
     uint64_t code;
@@ -35,24 +48,39 @@ struct stack_memo {
 struct stack_resolver {
     struct profile *profile;
     struct code_cache *codes;
+    struct snapshot *snap;
     struct stack_memo *memos;
     size_t nmemos, memos_cap;
     struct u64map memo_by_tid;
     uint64_t sample_no;
+    /* This sample's code generation and the previous sample's. */
+    struct code_generation generation, previous_generation;
+    bool generation_broken;     /* the counter failed its self-check */
+    uint64_t frames_reused, frames_resolved;
+    uint64_t identity_checks, identity_checks_skipped;
 };
 
-void stack_resolver_init(struct stack_resolver *r, struct profile *p, struct code_cache *codes);
+void stack_resolver_init(struct stack_resolver *r, struct profile *p, struct code_cache *codes,
+                         struct snapshot *snap);
 void stack_resolver_free(struct stack_resolver *r);
 
-/* Call at the start of each sample. */
-void stack_resolver_begin_sample(struct stack_resolver *r);
+/* Call at the start of each sample, with the sample's code generation. */
+void stack_resolver_begin_sample(struct stack_resolver *r, const struct code_generation *gen);
+
+enum resolve_status {
+    RESOLVE_OK,
+    RESOLVE_NOT_CODE,       /* a frame's code object is not (or no longer) one */
+    RESOLVE_TORN,           /* a frame's position lies outside its code */
+};
 
 /*
  * Record frames[0..depth) (innermost first) of thread `tid`, weighted `ns`.
- * `truncated` marks a stack cut at the depth limit. Returns false (nothing
- * recorded) if a frame's code object is not a valid code object.
+ * `truncated` marks a stack cut at the depth limit; `from_plan` says every
+ * frame came from the sample's batched read (none fetched on demand later),
+ * which the generation proof requires. Nothing is recorded unless RESOLVE_OK.
  */
-bool stack_resolver_add(struct stack_resolver *r, uint64_t tid, const struct raw_frame *frames,
-                        size_t depth, bool truncated, uint64_t ns);
+enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
+                                       const struct raw_frame *frames, size_t depth,
+                                       bool truncated, bool from_plan, uint64_t ns);
 
 #endif

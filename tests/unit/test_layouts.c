@@ -163,6 +163,15 @@ static void test_table_matches_headers(void **state)
     CHECK(l.unicode.length, 123);
     CHECK(l.unicode.ascii_data, 124);
     CHECK(l.ob_type, 8);
+#if PY_MINOR_VERSION == 13
+    /* 3.13's generation counter is not in the table: strobe uses the offset
+     * of func_state.next_version, only for an interpreter of this size. */
+    d.interpreter_state.size = sizeof(PyInterpreterState);
+    if (!debug_offsets_to_layout(&d, sizeof(d), &l, err, sizeof(err)))
+        fail_msg("%s", err);
+    CHECK(l.interp.code_generation, offsetof(PyInterpreterState, func_state.next_version));
+    CHECK(l.interp.code_generation_width, sizeof(((PyInterpreterState *)0)->func_state.next_version));
+#endif
 }
 #endif
 

@@ -84,14 +84,23 @@ static void test_adjacent_pages_one_iovec(void **state)
     assert_non_null(snapshot_get(&fx->snap, addr(fx, 1, fx->page - 8), 16));
     assert_non_null(snapshot_get(&fx->snap, addr(fx, 5, 0), 8));
     snapshot_end(&fx->snap);
-    assert_int_equal(fx->snap.npages, 3);
-    assert_int_equal(fx->snap.nruns, 2);
+    assert_int_equal(fx->snap.nranges, 2);
     uint64_t syscalls = fx->remote.counters.syscalls;
     assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
     assert_non_null(snapshot_get(&fx->snap, addr(fx, 1, fx->page - 8), 16));
     assert_non_null(snapshot_get(&fx->snap, addr(fx, 5, 0), 8));
     snapshot_end(&fx->snap);
     assert_int_equal(fx->remote.counters.syscalls - syscalls, 1);
+    /* Only what was asked (plus room to grow), not whole pages. */
+    assert_true(fx->snap.plan_bytes <= 16 + 8 + 2 * SNAPSHOT_GROWTH_SLACK + 16);
+}
+
+static bool planned(const struct snapshot *s, uint64_t where)
+{
+    for (size_t i = 0; i < s->nranges; i++)
+        if (where >= s->ranges[i].start && where < s->ranges[i].end)
+            return true;
+    return false;
 }
 
 static void test_unmapped_page_is_dropped(void **state)
@@ -102,27 +111,49 @@ static void test_unmapped_page_is_dropped(void **state)
     uint64_t where = (uint64_t)(uintptr_t)extra;
     read_sample(fx, where);
     read_sample(fx, addr(fx, 0, 0));
+    assert_true(planned(&fx->snap, where));
     munmap(extra, fx->page);
-    /* The planned page is gone: the sample still works, the read fails. */
+    /* The planned range is gone: the sample still works, the read fails. */
     assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
     assert_null(snapshot_get(&fx->snap, where, 8));
     assert_non_null(snapshot_get(&fx->snap, addr(fx, 0, 0), 8));
     snapshot_end(&fx->snap);
-    assert_true(fx->snap.stats.failed_pages >= 1);
-    for (size_t i = 0; i < fx->snap.npages; i++)
-        assert_true(fx->snap.pages[i] != where);
+    assert_true(fx->snap.stats.failed_ranges >= 1);
+    assert_false(planned(&fx->snap, where));
 }
 
-static void test_stale_pages_leave(void **state)
+static void test_stale_ranges_leave_and_shrink(void **state)
 {
     struct fixture *fx = *state;
     read_sample(fx, addr(fx, 6, 0));
     read_sample(fx, addr(fx, 7, 0));
-    assert_int_equal(fx->snap.npages, 2);
+    assert_int_equal(fx->snap.nranges, 2);
     for (int i = 0; i < 2 * SNAPSHOT_KEEP_SAMPLES; i++)
         read_sample(fx, addr(fx, 7, 0));
-    assert_int_equal(fx->snap.npages, 1);
-    assert_true(fx->snap.pages[0] == addr(fx, 7, 0));
+    assert_int_equal(fx->snap.nranges, 1);
+    assert_true(planned(&fx->snap, addr(fx, 7, 0)));
+    /* Trimmed to the bytes used over a window: the growth slack is gone. */
+    assert_true(fx->snap.plan_bytes <= 8 + 8);
+}
+
+static void test_late_ranges_are_read_last(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_non_null(snapshot_get_late(&fx->snap, addr(fx, 0, 0), 8));
+    assert_non_null(snapshot_get(&fx->snap, addr(fx, 4, 0), 8));
+    snapshot_end(&fx->snap);
+    assert_int_equal(fx->snap.nranges, 2);
+    /* Range 0 (lower address) is the late one, yet it is read second. */
+    assert_true(fx->snap.ranges[0].late);
+    assert_int_equal(fx->snap.iov_range[0], 1);
+    assert_int_equal(fx->snap.iov_range[1], 0);
+    /* A late request is never served by an earlier, non-late copy. */
+    uint64_t misses = fx->snap.stats.misses;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    assert_non_null(snapshot_get_late(&fx->snap, addr(fx, 4, 0), 8));
+    snapshot_end(&fx->snap);
+    assert_int_equal(fx->snap.stats.misses, misses + 1);
 }
 
 static void test_bad_requests(void **state)
@@ -157,7 +188,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_miss_then_planned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adjacent_pages_one_iovec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmapped_page_is_dropped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_pages_leave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_ranges_leave_and_shrink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_ranges_are_read_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test(test_gone_process),
     };

@@ -1,0 +1,42 @@
+"""Benchmark workload: one thread, a 5-deep CPU-bound stack.
+Prints "ready", runs SECONDS, then prints "iterations N seconds T" so the
+benchmark can compare the work done with and without a profiler attached.
+Usage: shallow.py SECONDS
+"""
+import sys
+import time
+
+
+def level5(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def level4(n):
+    return level5(n)
+
+
+def level3(n):
+    return level4(n)
+
+
+def level2(n):
+    return level3(n)
+
+
+def main(seconds):
+    clock = time.perf_counter
+    iterations = 0
+    print("ready", flush=True)
+    start = clock()
+    deadline = start + seconds
+    while clock() < deadline:
+        level2(200)
+        iterations += 1
+    print("iterations %d seconds %.6f" % (iterations, clock() - start), flush=True)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]))

@@ -1,0 +1,65 @@
+/*
+ * stats.c — the --stats summary; see stats.h.
+ */
+#include "output/stats.h"
+
+#include "base/clock.h"
+
+static double per(uint64_t part, uint64_t whole)
+{
+    return whole ? (double)part / (double)whole : 0.0;
+}
+
+void stats_write(FILE *f, const struct profile *p)
+{
+    const struct profile_costs *c = &p->costs;
+    uint64_t samples = p->stats.samples;
+    double duration = profile_duration_s(p);
+    double cpu = c->cpu_user_s + c->cpu_system_s;
+    fprintf(f, "strobe statistics:\n");
+    fprintf(f, "  samples            %llu rounds (%.0f/s), %llu thread stacks\n",
+            (unsigned long long)samples, duration > 0 ? (double)samples / duration : 0.0,
+            (unsigned long long)p->stats.thread_samples);
+    fprintf(f, "  system calls       %.3f per sample (%llu process_vm_readv)\n",
+            per(c->syscalls, samples), (unsigned long long)c->syscalls);
+    fprintf(f, "  bytes read         %.1f KiB per sample\n", per(c->bytes_read, samples) / 1024);
+    fprintf(f, "  read plan          %llu ranges, %.1f KiB; %.3f%% of reads from it, "
+               "%llu on demand, %llu rebuilds\n",
+            (unsigned long long)c->plan_ranges, (double)c->plan_bytes / 1024,
+            100.0 * per(c->plan_hits, c->plan_hits + c->plan_misses),
+            (unsigned long long)c->plan_misses, (unsigned long long)c->plan_rebuilds);
+    fprintf(f, "  code objects       %llu decoded, %llu replaced after their address was reused, "
+               "%llu unreadable\n",
+            (unsigned long long)c->code_decoded, (unsigned long long)c->code_replaced,
+            (unsigned long long)c->code_failed);
+    fprintf(f, "  code identity      %llu read, %llu proved by the generation counter%s\n",
+            (unsigned long long)c->identity_checks, (unsigned long long)c->identity_checks_skipped,
+            c->generation_broken ? " (counter distrusted after a failed self-check)" : "");
+    fprintf(f, "  stack memo         %.3f%% of frames reused from the thread's previous sample\n",
+            100.0 * per(c->frames_reused, c->frames_reused + c->frames_resolved));
+    fprintf(f, "  torn-read retries  %llu\n", (unsigned long long)c->retries);
+    fprintf(f, "  strobe CPU         %.2f s user + %.2f s system = %.2f us per sample, "
+               "%.1f%% of one core\n",
+            c->cpu_user_s, c->cpu_system_s, 1e6 * per((uint64_t)(cpu * 1e9), samples) / 1e9,
+            duration > 0 ? 100.0 * cpu / duration : 0.0);
+    fprintf(f, "  peak memory        %.1f MiB resident\n", (double)c->peak_rss_kb / 1024);
+}
+
+void stats_write_live(FILE *f, const struct profile *p, const struct profile_stats *since,
+                      uint64_t window_ns, bool terminal)
+{
+    const struct profile_stats *now = &p->stats;
+    uint64_t samples = now->samples - since->samples;
+    uint64_t missed = now->missed - since->missed;
+    uint64_t ok = now->thread_samples - since->thread_samples;
+    uint64_t errors = now->thread_errors - since->thread_errors;
+    double seconds = (double)window_ns / (double)NS_PER_SEC;
+    double rate = seconds > 0 ? (double)samples / seconds : 0;
+    /* On a terminal the line rewrites itself; in a log each is kept. */
+    fprintf(f, "%sstrobe: %.0f samples/s (%.2f us each), missed %.2f%%, errors %.3f%%, "
+               "%llu thread stacks, %zu threads seen%s",
+            terminal ? "\r\033[K" : "", rate, samples ? 1e6 * seconds / (double)samples : 0.0,
+            100.0 * per(missed, samples + missed), 100.0 * per(errors, ok + errors),
+            (unsigned long long)ok, p->tree.nthreads, terminal ? "" : "\n");
+    fflush(f);
+}

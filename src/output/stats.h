@@ -1,0 +1,20 @@
+/*
+ * stats.h — `--stats`: what the profile cost strobe itself (system calls,
+ * bytes read, how well its caches did, its CPU time and memory), so the
+ * claims about overhead can be checked on any workload.
+ */
+#ifndef STROBE_OUTPUT_STATS_H
+#define STROBE_OUTPUT_STATS_H
+
+#include "sampler/profile.h"
+
+#include <stdio.h>
+
+void stats_write(FILE *f, const struct profile *p);
+
+/* The --realtime-stats line: rate, missed and errors since `since`, a copy
+ * of the stats at the previous line taken `window_ns` ago. */
+void stats_write_live(FILE *f, const struct profile *p, const struct profile_stats *since,
+                      uint64_t window_ns, bool terminal);
+
+#endif
