@@ -76,12 +76,10 @@ static void drop_range(struct snapshot *s, struct snapshot_range *r)
     s->plan_dirty = true;
 }
 
-enum remote_status snapshot_begin(struct snapshot *s)
+/* Read every planned range, dropping those that fail. */
+static enum remote_status read_plan(struct snapshot *s)
 {
-    s->sample_no++;
-    s->stats.samples++;
     s->nmisses = 0;
-    s->nwanted = 0;
     s->miss_pages_used = 0;
     s->last_error = REMOTE_OK;
     for (size_t i = 0; i < s->nranges; i++)
@@ -105,6 +103,20 @@ enum remote_status snapshot_begin(struct snapshot *s)
         next += done + 1;
     }
     return REMOTE_OK;
+}
+
+enum remote_status snapshot_begin(struct snapshot *s)
+{
+    s->sample_no++;
+    s->stats.samples++;
+    s->nwanted = 0;
+    return read_plan(s);
+}
+
+enum remote_status snapshot_refresh(struct snapshot *s)
+{
+    s->stats.refreshes++;
+    return read_plan(s);
 }
 
 /* The last range starting at or before addr, or NULL. Consecutive requests

@@ -32,7 +32,7 @@
 #define SNAPSHOT_MAX_REQUEST (64u * 1024)
 /* Requests this close together (and at most a page apart) share an iovec:
  * copying a few spare cache lines is cheaper than another range. */
-#define SNAPSHOT_MERGE_GAP 512
+#define SNAPSHOT_MERGE_GAP 2048
 /* A range that missed is planned with this much room after it (within its
  * page), for a stack that grows by a frame or two. */
 #define SNAPSHOT_GROWTH_SLACK 512
@@ -43,6 +43,7 @@ struct snapshot_stats {
     uint64_t misses;        /* requests that needed their own read */
     uint64_t rebuilds;      /* times the plan changed */
     uint64_t failed_ranges; /* planned ranges that turned out unmapped */
+    uint64_t refreshes;     /* second reads within a sample */
 };
 
 struct snapshot_miss;
@@ -124,6 +125,11 @@ static inline const void *snapshot_get(struct snapshot *s, uint64_t addr, size_t
  * the sample, e.g. a counter proving that nothing read earlier was replaced.
  */
 const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
+
+/* Read the plan again, within the same sample, for a second look at data
+ * that was caught changing. Earlier pointers stay valid but now show the new
+ * data; pages fetched on demand are forgotten (fetched afresh if asked). */
+enum remote_status snapshot_refresh(struct snapshot *s);
 
 /* Adapt the plan to what this sample needed. */
 void snapshot_end(struct snapshot *s);

@@ -66,6 +66,14 @@ static enum threads_status read_failure(struct snapshot *s)
                                                                            : THREADS_PARTIAL;
 }
 
+bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr)
+{
+    const struct py_layout *l = &t->layout;
+    const uint8_t *ts = snapshot_get(s, thr->tstate, l->tstate_read_size);
+    return ts && field_u64(ts, l->tstate.interp) == thr->interp &&
+           thread_leaf_frame(l, s, ts, &thr->leaf_frame);
+}
+
 /* Append the threads of one interpreter. */
 static enum threads_status read_interp_threads(struct py_target *t, struct snapshot *s,
                                                uint64_t interp, struct py_thread *out,

@@ -44,6 +44,10 @@ struct code_generation {
     bool valid;         /* false: this target has no such counter */
 };
 
+/* Re-read one thread's state (after snapshot_refresh): its innermost frame
+ * now. false if it no longer looks like a thread of its interpreter. */
+bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);
+
 /* Fill out[0..max) with this sample's threads; *count is how many. */
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
                                     struct py_thread *out, size_t max, size_t *count,

@@ -40,33 +40,69 @@ static void count_error(struct profile *p, enum sample_error e)
     p->stats.errors[e]++;
 }
 
-/* Walk one thread and add its stack. false if the target is gone. */
-static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
+/* How one attempt at a thread's stack went. */
+enum attempt {
+    ATTEMPT_OK,
+    ATTEMPT_FAILED,     /* torn or unreadable: worth a second look */
+    ATTEMPT_GONE,
+};
+
+/* Walk one thread and add its stack; on failure, the cause in *error. */
+static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns,
+                               bool second_look, enum sample_error *error)
 {
-    struct profile *p = s->profile;
     size_t depth = 0;
     uint64_t misses_before = s->snap.stats.misses;
     enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, s->frames,
                                          PY_MAX_STACK_DEPTH, &depth);
     if (st == WALK_GONE)
-        return false;
+        return ATTEMPT_GONE;
     if (st != WALK_OK && st != WALK_TRUNCATED) {
-        count_error(p, walk_error(st));
-        return true;
+        *error = walk_error(st);
+        return ATTEMPT_FAILED;
     }
     if (depth == 0)
-        return true;    /* only interpreter-internal frames: nothing running */
+        return ATTEMPT_OK;  /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
-    bool from_plan = s->snap.stats.misses == misses_before;
+    /* The generation proof needs frames read before the sample's late read:
+     * not so for pages fetched on demand, nor for a second look. */
+    bool from_plan = !second_look && s->snap.stats.misses == misses_before;
     enum resolve_status rs = stack_resolver_add(&s->resolver, thr->tid, s->frames, depth,
                                                 truncated, from_plan, weight_ns);
     if (rs != RESOLVE_OK) {
-        count_error(p, rs == RESOLVE_TORN ? SAMPLE_ERROR_TORN : SAMPLE_ERROR_NOT_CODE);
-        return true;
+        *error = rs == RESOLVE_TORN ? SAMPLE_ERROR_TORN : SAMPLE_ERROR_NOT_CODE;
+        return ATTEMPT_FAILED;
     }
-    p->stats.thread_samples++;
-    p->stats.truncated += truncated;
-    return true;
+    s->profile->stats.thread_samples++;
+    s->profile->stats.truncated += truncated;
+    return ATTEMPT_OK;
+}
+
+/*
+ * Sample one thread. A stack caught changing while it was read gets one
+ * second look at fresh data before it counts as an error — for this thread
+ * only. false if the target is gone.
+ */
+static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
+{
+    enum sample_error error = SAMPLE_ERROR_UNREADABLE;
+    enum attempt a = try_thread(s, thr, weight_ns, false, &error);
+    if (a == ATTEMPT_FAILED) {
+        s->profile->costs.retries++;
+        struct py_thread fresh = *thr;
+        enum remote_status rs = snapshot_refresh(&s->snap);
+        if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
+            return false;
+        if (!py_thread_refresh(s->target, &s->snap, &fresh))
+            a = ATTEMPT_FAILED;
+        else if (!fresh.leaf_frame)
+            a = ATTEMPT_OK;     /* it left Python meanwhile */
+        else
+            a = try_thread(s, &fresh, weight_ns, true, &error);
+    }
+    if (a == ATTEMPT_FAILED)
+        count_error(s->profile, error);
+    return a != ATTEMPT_GONE;
 }
 
 /* One sample of every thread. false if the target can no longer be read. */
@@ -151,8 +187,9 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
 
     struct sample_timer timer;
     timer_reduce_slack();
+    uint64_t spin_below = timer_measure_wake_latency();
     uint64_t now = clock_now_ns();
-    timer_start(&timer, opts->interval_ns, now);
+    timer_start(&timer, opts->interval_ns, now, spin_below);
     profile->stats.start_ns = now;
     uint64_t previous = now;
     enum stop_reason reason;
