@@ -40,7 +40,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SRCS := $(filter-out tests/unit/test_layouts.c,$(UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps unit layouts integration check demo clean
+.PHONY: all deps unit layouts integration check demo bench clean
 all: $(BIN)
 
 $(BIN): $(OBJS) $(MAIN_OBJ)
@@ -77,6 +77,15 @@ check: deps
 
 demo: deps all
 	@demo/run-demo.sh $(abspath $(BIN))
+
+# strobe beside Tachyon (python3.15 -m profiling.sampling) on the same
+# workloads; writes bench/RESULTS.md. BENCH_QUICK=1 for a short run.
+bench: deps all $(BUILD)/bench/wake_floor
+	STROBE=$(abspath $(BIN)) python3 bench/bench.py
+
+$(BUILD)/bench/wake_floor: bench/wake_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 clean:
 	rm -rf build build-asan

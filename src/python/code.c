@@ -61,6 +61,7 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
     id.ob_type = read_u64_at(header, l->ob_type);
     id.filename = read_u64_at(header, l->code.filename);
     id.name = read_u64_at(header, l->code.qualname != OFFSET_NONE ? l->code.qualname : l->code.name);
+    id.plain_name = read_u64_at(header, l->code.name);
     id.linetable = read_u64_at(header, l->code.linetable);
     id.ob_size = (int64_t)read_u64_at(header, l->code.ob_size);
     memcpy(&id.firstlineno, header + l->code.firstlineno, sizeof(id.firstlineno));
@@ -95,18 +96,17 @@ static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_
     return true;
 }
 
-uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const uint8_t *header)
+uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const struct code_identity *id)
 {
     c->stats.lookups++;
-    struct code_identity id = code_identity_from(c->layout, header);
-    if (c->code_type && id.ob_type != c->code_type)
+    if (c->code_type && id->ob_type != c->code_type)
         return ID_NONE;
     uint32_t index = u64map_get(&c->by_addr, addr);
-    if (index != ID_NONE && code_identity_equal(&c->entries[index].id, &id))
+    if (index != ID_NONE && code_identity_equal(&c->entries[index].id, id))
         return index;
 
     struct py_code fresh;
-    if (!decode_entry(c, addr, &id, &fresh)) {
+    if (!decode_entry(c, addr, id, &fresh)) {
         c->stats.failed++;
         return ID_NONE;
     }

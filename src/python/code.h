@@ -22,11 +22,19 @@
  * target that creates code objects without end). */
 #define CODE_CACHE_MAX_ENTRIES 65536
 
-/* The header fields that identify a code object. */
+/*
+ * What identifies a code object: its header fields, and the hash of its
+ * co_name. Pointers alone are not enough: when code objects made from one
+ * template die and are born again in a loop, their names, files and line
+ * tables are freed and reallocated in the same order, at the same addresses.
+ * The name's content (through the hash an interned identifier always has)
+ * tells "f_41" from "f_42" even then.
+ */
 struct code_identity {
     uint64_t ob_type;
-    uint64_t filename, name, linetable;
+    uint64_t filename, name, plain_name, linetable;
     int64_t ob_size;
+    int64_t name_hash;      /* hash field of the co_name str */
     int32_t firstlineno;
 };
 
@@ -69,15 +77,16 @@ void code_cache_init(struct code_cache *c, struct remote *r, const struct py_lay
                      uint64_t code_type);
 void code_cache_free(struct code_cache *c);
 
-/* Identity fields from a header of layout->code_read_size bytes. */
+/* Identity fields from a header of layout->code_read_size bytes, all but
+ * name_hash (which needs a read of the co_name string at plain_name). */
 struct code_identity code_identity_from(const struct py_layout *l, const uint8_t *header);
 
 /*
- * The entry for the code object at `addr` whose header (code_read_size bytes,
- * as read in this sample) is `header`; ID_NONE if it is not a code object or
- * cannot be read. The index is valid until the next call.
+ * The entry for the code object at `addr` whose identity (as read in this
+ * sample) is `id`; ID_NONE if it is not a code object or cannot be read. The
+ * index is valid until the next call.
  */
-uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const uint8_t *header);
+uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const struct code_identity *id);
 
 static inline struct py_code *code_cache_get(const struct code_cache *c, uint32_t index)
 {
@@ -100,7 +109,8 @@ static inline bool code_offset_valid(const struct py_code *code, int64_t offset)
 static inline bool code_identity_equal(const struct code_identity *a, const struct code_identity *b)
 {
     return a->ob_type == b->ob_type && a->filename == b->filename && a->name == b->name &&
-           a->linetable == b->linetable && a->ob_size == b->ob_size &&
+           a->plain_name == b->plain_name && a->linetable == b->linetable &&
+           a->ob_size == b->ob_size && a->name_hash == b->name_hash &&
            a->firstlineno == b->firstlineno;
 }
 

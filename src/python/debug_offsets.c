@@ -214,6 +214,10 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
     ok = ok && field(word(table, f->bytes_ob_sval), bytes_size, &l.bytes.ob_sval);
     ok = ok && field(word(table, f->unicode_state), unicode_size, &l.unicode.state);
     ok = ok && field(word(table, f->unicode_length), unicode_size, &l.unicode.length);
+    /* PyASCIIObject is {PyObject_HEAD, length, hash, state, ...}: the hash,
+     * not in the table, follows the length. */
+    l.unicode.hash = l.unicode.length + sizeof(int64_t);
+    ok = ok && l.unicode.hash + sizeof(int64_t) <= l.unicode.state;
     ok = ok && field(word(table, f->unicode_ascii_size), unicode_size, &l.unicode.ascii_data);
     l.interp.code_generation = OFFSET_NONE;
     if (f->interp_code_generation != ABSENT) {

@@ -96,6 +96,7 @@ struct py_layout {
     } bytes;
     struct {
         uint32_t length;
+        uint32_t hash;              /* cached str hash; -1 until computed */
         uint32_t state;
         uint32_t ascii_data;        /* sizeof(PyASCIIObject) */
         uint32_t compact_data;      /* sizeof(PyCompactUnicodeObject) */

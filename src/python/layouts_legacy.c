@@ -16,8 +16,8 @@
 #define BYTES_LAYOUT { .ob_size = 16, .ob_sval = 32 }
 #define OB_TYPE 8
 /* PEP 393 string headers: with the wstr fields (<= 3.11) and without. */
-#define UNICODE_WITH_WSTR { .length = 16, .state = 32, .ascii_data = 48, .compact_data = 72 }
-#define UNICODE_NO_WSTR { .length = 16, .state = 32, .ascii_data = 40, .compact_data = 56 }
+#define UNICODE_WITH_WSTR { .length = 16, .hash = 24, .state = 32, .ascii_data = 48, .compact_data = 72 }
+#define UNICODE_NO_WSTR { .length = 16, .hash = 24, .state = 32, .ascii_data = 40, .compact_data = 56 }
 
 /* 3.8 and 3.9 (3.9 moved nothing strobe reads in these structs). */
 static const struct py_layout layout_3_8 = {

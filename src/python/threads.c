@@ -125,6 +125,40 @@ static void add_generation(struct snapshot *s, uint64_t addr, uint32_t width,
     gen->value += v;
 }
 
+/* The counter value behind a generation, as it is now. */
+static bool read_counter(struct py_target *t, uint64_t addr, uint32_t width, uint64_t *value)
+{
+    *value = 0;
+    return remote_read(&t->remote, addr, value, width) == REMOTE_OK && *value != 0;
+}
+
+bool py_code_generation_now(struct py_target *t, struct code_generation *gen)
+{
+    const struct py_layout *l = &t->layout;
+    gen->value = 0;
+    gen->valid = l->interp.code_generation != OFFSET_NONE || t->code_generation_addr;
+    uint64_t v;
+    if (t->code_generation_addr) {
+        gen->valid = gen->valid && read_counter(t, t->code_generation_addr, sizeof(uint32_t), &v);
+        gen->value += v;
+    }
+    if (l->interp.code_generation == OFFSET_NONE)
+        return gen->valid;
+    struct cycle_check cycle;
+    cycle_check_init(&cycle);
+    uint64_t interp = t->interp_head;
+    for (size_t n = 0; interp && gen->valid; n++) {
+        if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
+            return gen->valid = false;
+        gen->valid = read_counter(t, interp + l->interp.code_generation,
+                                  l->interp.code_generation_width, &v);
+        gen->value += v;
+        if (remote_read_u64(&t->remote, interp + l->interp.next, &interp) != REMOTE_OK)
+            return gen->valid = false;
+    }
+    return gen->valid;
+}
+
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
                                     struct py_thread *out, size_t max, size_t *count,
                                     struct code_generation *gen)

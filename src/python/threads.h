@@ -44,6 +44,9 @@ struct code_generation {
     bool valid;         /* false: this target has no such counter */
 };
 
+/* The code generation as it stands now, read directly (not from a sample). */
+bool py_code_generation_now(struct py_target *t, struct code_generation *gen);
+
 /* Re-read one thread's state (after snapshot_refresh): its innermost frame
  * now. false if it no longer looks like a thread of its interpreter. */
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);

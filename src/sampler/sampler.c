@@ -136,7 +136,7 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->profile = p;
     snapshot_init(&s->snap, &t->remote);
     code_cache_init(&s->codes, &t->remote, &t->layout, t->code_type);
-    stack_resolver_init(&s->resolver, p, &s->codes, &s->snap);
+    stack_resolver_init(&s->resolver, p, &s->codes, &s->snap, t);
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
 }

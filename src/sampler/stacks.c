@@ -12,12 +12,13 @@
 #define MEMO_EXPIRE_SAMPLES 4096
 
 void stack_resolver_init(struct stack_resolver *r, struct profile *p, struct code_cache *codes,
-                         struct snapshot *snap)
+                         struct snapshot *snap, struct py_target *target)
 {
     memset(r, 0, sizeof(*r));
     r->profile = p;
     r->codes = codes;
     r->snap = snap;
+    r->target = target;
     u64map_init(&r->memo_by_tid);
 }
 
@@ -97,27 +98,53 @@ static inline bool still_valid(struct stack_resolver *r, struct py_code *e, bool
     return check_identity(r, e, by_generation);
 }
 
-/* Read the identity fields of e's code object in this sample and compare. */
+/*
+ * The identity of the code object at `addr`: from this sample's snapshot, or
+ * (`direct`) read from the target now, outside the plan.
+ */
+static bool read_identity(struct stack_resolver *r, uint64_t addr, bool direct,
+                          struct code_identity *id)
+{
+    const struct py_layout *l = r->codes->layout;
+    uint8_t header_copy[CODE_HEADER_MAX];
+    const uint8_t *header = NULL;
+    if (!direct)
+        header = snapshot_get(r->snap, addr, l->code_read_size);
+    else if (l->code_read_size <= sizeof(header_copy) &&
+             remote_read(r->snap->remote, addr, header_copy, l->code_read_size) == REMOTE_OK)
+        header = header_copy;
+    if (!header)
+        return false;
+    *id = code_identity_from(l, header);
+    uint64_t hash_at = id->plain_name + l->unicode.hash;
+    if (!direct)
+        return snapshot_get_u64(r->snap, hash_at, (uint64_t *)&id->name_hash);
+    return remote_read(r->snap->remote, hash_at, &id->name_hash, sizeof(id->name_hash)) ==
+           REMOTE_OK;
+}
+
+/* Read the identity of e's code object in this sample and compare. */
 static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_generation)
 {
     r->identity_checks++;
-    const struct py_layout *l = r->codes->layout;
-    uint8_t direct[CODE_HEADER_MAX];
-    const uint8_t *header;
-    if (by_generation && l->code_read_size <= sizeof(direct)) {
-        /* A self-check: read directly, outside the plan. */
-        header = remote_read(r->snap->remote, e->addr, direct, l->code_read_size) == REMOTE_OK
-                     ? direct : NULL;
-    } else {
-        header = snapshot_get(r->snap, e->addr, l->code_read_size);
-    }
-    if (!header)
+    struct code_identity id;
+    /* A self-check reads directly, so that it does not grow the plan. */
+    if (!read_identity(r, e->addr, by_generation, &id))
         return false;
-    struct code_identity id = code_identity_from(l, header);
     if (!code_identity_equal(&id, &e->id)) {
-        if (by_generation)
-            r->generation_broken = true;    /* it stood still over a replacement */
-        return false;
+        if (!by_generation)
+            return false;
+        /* A self-check read the object after the sample's generation was
+         * read, so the object may have died since (the frames of this sample
+         * were read before: the proof holds for them). Only a different
+         * *code object* there with the counter still unmoved shows the
+         * counter lying. */
+        struct code_generation now;
+        bool other_code = !r->codes->code_type || id.ob_type == r->codes->code_type;
+        if (other_code && py_code_generation_now(r->target, &now) &&
+            now.value == r->generation.value)
+            r->generation_broken = true;
+        return !r->generation_broken;
     }
     e->checked_sample = r->sample_no;
     if (generation_steady(r)) {
@@ -133,10 +160,10 @@ static uint32_t resolve_code(struct stack_resolver *r, uint64_t addr, bool trust
     uint32_t index = code_cache_find(r->codes, addr);
     if (index != ID_NONE && still_valid(r, code_cache_get(r->codes, index), trust))
         return index;
-    const uint8_t *header = snapshot_get(r->snap, addr, r->codes->layout->code_read_size);
-    if (!header)
+    struct code_identity id;
+    if (!read_identity(r, addr, false, &id))
         return ID_NONE;
-    index = code_cache_resolve(r->codes, addr, header);
+    index = code_cache_resolve(r->codes, addr, &id);
     if (index != ID_NONE) {
         struct py_code *e = code_cache_get(r->codes, index);
         e->checked_sample = r->sample_no;

@@ -49,6 +49,7 @@ struct stack_resolver {
     struct profile *profile;
     struct code_cache *codes;
     struct snapshot *snap;
+    struct py_target *target;   /* to re-read the generation for a self-check */
     struct stack_memo *memos;
     size_t nmemos, memos_cap;
     struct u64map memo_by_tid;
@@ -61,7 +62,7 @@ struct stack_resolver {
 };
 
 void stack_resolver_init(struct stack_resolver *r, struct profile *p, struct code_cache *codes,
-                         struct snapshot *snap);
+                         struct snapshot *snap, struct py_target *target);
 void stack_resolver_free(struct stack_resolver *r);
 
 /* Call at the start of each sample, with the sample's code generation. */

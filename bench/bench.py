@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""strobe's benchmark: strobe beside Tachyon on the same workloads, same run.
+
+For every workload (bench/workloads/) and interpreter found (tests/pythons.py;
+release builds only), it measures, for strobe and — on CPython 3.15, the only
+version it can profile — for Tachyon (`python3.15 -m profiling.sampling`):
+
+  - samples/s achieved when asked for 1 MHz, with missed % and error %;
+  - the profiler's own CPU per sample and its peak resident memory;
+  - system calls per sample (strobe's own count, from --stats);
+  - the slowdown of the workload (its iterations per second against a run
+    without a profiler) at 10 kHz and 100 kHz, and the profiler's CPU at
+    10 kHz beside the cost of merely waking up 10,000 times a second here.
+
+Both profilers launch the workload (`run`), and their CPU and memory are
+read from /proc for the profiler process alone, never its child.
+Writes the table to stdout and bench/RESULTS.md.
+
+Environment: BENCH_SECONDS (default 3), BENCH_REPEATS (default 3),
+BENCH_PYTHONS (labels to include, e.g. "3.12.1 3.15.2"), BENCH_QUICK=1
+(one repeat, fewer seconds, no 60 s memory run).
+"""
+
+import datetime
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import pythons  # noqa: E402
+
+STROBE = os.environ.get("STROBE", os.path.join(ROOT, "build", "strobe"))
+WAKE_FLOOR = os.path.join(ROOT, "build", "bench", "wake_floor")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "3"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "1" if QUICK else "3"))
+MEMORY_SECONDS = 10 if QUICK else 60
+WORKLOADS = [("shallow", "1 thread, 5-deep stack"),
+             ("deep", "1 thread, 300-deep stack"),
+             ("threads8", "8 busy threads")]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class ProcWatch:
+    """Samples /proc for one process until it exits: its own CPU time
+    (utime+stime, children excluded) and peak RSS (VmHWM)."""
+
+    def __init__(self, pid):
+        self.pid, self.cpu, self.rss_kb = pid, 0.0, 0
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self):
+        while True:
+            try:
+                with open(f"/proc/{self.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{self.pid}/status") as f:
+                    status = f.read()
+            except OSError:
+                return
+            if fields[0] == "Z":
+                return
+            self.cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+            m = re.search(r"VmHWM:\s+(\d+)", status)
+            if m:
+                self.rss_kb = int(m.group(1))
+            time.sleep(0.02)
+
+
+def run(cmd, timeout=600):
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = ProcWatch(proc.pid)
+    out, err = proc.communicate(timeout=timeout)
+    watch.thread.join(timeout=1)
+    return out, err, watch
+
+
+def workload(name):
+    return os.path.join(BENCH, "workloads", name + ".py")
+
+
+def iterations_rate(text):
+    m = re.search(r"^iterations (\d+) seconds ([\d.]+)$", text, re.M)
+    return int(m.group(1)) / float(m.group(2)) if m else None
+
+
+def number(pattern, text, default=None):
+    m = re.search(pattern, text, re.M)
+    return float(m.group(1).replace(",", "")) if m else default
+
+
+def accounting(text):
+    return {
+        "samples_s": number(r"^Sample rate: ([\d.,]+)", text, 0.0),
+        "error_pct": number(r"^Error rate: ([\d.]+)", text, 0.0),
+        "missed_pct": number(r"^Warning: missed .*\(([\d.]+)%\)", text, 0.0),
+        "samples": number(r"^Captured ([\d,]+) samples?", text, 0.0),
+        "seconds": number(r"^Captured [\d,]+ samples? in ([\d.]+) seconds", text, 0.0),
+    }
+
+
+def strobe_cmd(python, name, rate, seconds):
+    return [STROBE, "run", "-r", rate, "--collapsed", "-o", "/dev/null", "--stats",
+            python.executable, workload(name), str(seconds)]
+
+
+def tachyon_cmd(python, name, rate, seconds):
+    return [python.executable, "-m", "profiling.sampling", "run", "-a", "-r", rate,
+            "--no-summary", "-l", "1", workload(name), str(seconds)]
+
+
+def profile_once(cmd_fn, python, name, rate, seconds):
+    out, err, watch = run(cmd_fn(python, name, rate, seconds))
+    text = out + err
+    result = accounting(text)
+    result["iterations_s"] = iterations_rate(text)
+    result["cpu_s"] = watch.cpu
+    result["rss_mb"] = watch.rss_kb / 1024
+    result["syscalls"] = number(r"system calls\s+([\d.]+) per sample", text)
+    return result
+
+
+def baseline(python, name, seconds):
+    out, _, _ = run([python.executable, workload(name), str(seconds)])
+    return iterations_rate(out)
+
+
+def slowdown(cmd_fn, python, name, rate):
+    """Median iterations/s without and with the profiler, alternated."""
+    plain, profiled, cpu = [], [], []
+    for _ in range(REPEATS):
+        plain.append(baseline(python, name, SECONDS))
+        r = profile_once(cmd_fn, python, name, rate, SECONDS)
+        if r["iterations_s"]:
+            profiled.append(r["iterations_s"])
+            cpu.append(100 * r["cpu_s"] / max(r["seconds"], 1e-9))
+    if not profiled or not all(plain):
+        return None, None
+    return 100 * (1 - statistics.median(profiled) / statistics.median(plain)), statistics.median(cpu)
+
+
+def measure(cmd_fn, python, name):
+    best = profile_once(cmd_fn, python, name, "1000khz" if cmd_fn is tachyon_cmd else "1M",
+                        SECONDS)
+    row = {
+        "samples_s": best["samples_s"], "missed_pct": best["missed_pct"],
+        "error_pct": best["error_pct"], "rss_mb": best["rss_mb"],
+        "us_per_sample": 1e6 * best["cpu_s"] / best["samples"] if best["samples"] else None,
+        "syscalls": best["syscalls"],
+    }
+    row["slow10k"], row["cpu10k"] = slowdown(cmd_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k")
+    row["slow100k"], _ = slowdown(cmd_fn, python, name, "100khz" if cmd_fn is tachyon_cmd else "100k")
+    return row
+
+
+def wake_floor():
+    try:
+        out = subprocess.run([WAKE_FLOOR, "10000", str(SECONDS)], capture_output=True, text=True,
+                             timeout=60).stdout
+    except OSError:
+        return None
+    return number(r"cpu_percent ([\d.]+)", out)
+
+
+def memory_run(python):
+    """60 s at 100 kHz on a program with 10,000 distinct stacks."""
+    out, err, watch = run([STROBE, "run", "-r", "100k", "--collapsed", "-o", "/dev/null",
+                           python.executable, workload("many_stacks"), str(MEMORY_SECONDS)],
+                          timeout=MEMORY_SECONDS * 4 + 60)
+    acc = accounting(out + err)
+    return watch.rss_kb / 1024, acc["samples"]
+
+
+def fmt(v, spec):
+    return "n/a" if v is None else format(v, spec)
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.+)", f.read())
+            model = m.group(1).strip() if m else model
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} CPUs, Linux {platform.release()}"
+
+
+HEADER = ("| workload | CPython | profiler | samples/s at 1 MHz | vs Tachyon | µs CPU/sample | "
+          "syscalls/sample | missed % | error % | slowdown 10 kHz | slowdown 100 kHz | "
+          "CPU at 10 kHz | peak RSS MB |")
+
+
+def row_line(wl, py, who, r, ratio):
+    return (f"| {wl} | {py.label} | {who} | {fmt(r['samples_s'], ',.0f')} | {ratio} | "
+            f"{fmt(r['us_per_sample'], '.2f')} | {fmt(r['syscalls'], '.3f')} | "
+            f"{fmt(r['missed_pct'], '.2f')} | {fmt(r['error_pct'], '.3f')} | "
+            f"{fmt(r['slow10k'], '+.1f')}% | {fmt(r['slow100k'], '+.1f')}% | "
+            f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} |")
+
+
+def main():
+    wanted = os.environ.get("BENCH_PYTHONS", "").split()
+    found = [p for p in pythons.discover() if p.supported() and not p.debug]
+    chosen, seen = [], set()
+    for p in found:
+        if (wanted and p.label not in wanted) or p.version[:2] in seen:
+            continue
+        seen.add(p.version[:2])
+        chosen.append(p)
+    if not chosen:
+        sys.exit("bench: no CPython 3.8-3.15 found")
+    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
+    print(HEADER)
+    for wl, title in WORKLOADS:
+        for py in chosen:
+            r = measure(strobe_cmd, py, wl)
+            tach = measure(tachyon_cmd, py, wl) if py.minor == 15 else None
+            ratio = (f"{r['samples_s'] / tach['samples_s']:.1f}x"
+                     if tach and tach["samples_s"] else "")
+            for line in [row_line(title, py, "strobe", r, ratio)] + \
+                        ([row_line(title, py, "Tachyon", tach, "1.0x")] if tach else []):
+                print(line, flush=True)
+                lines.append(line)
+    floor = wake_floor()
+    mem_py = chosen[-1]
+    rss, samples = memory_run(mem_py)
+    write_results(lines, floor, mem_py, rss, samples)
+
+
+def write_results(lines, floor, mem_py, rss, samples):
+    text = f"""# strobe benchmark results
+
+Date: {datetime.date.today().isoformat()}
+Machine: {machine()}
+Command: `make bench` (bench/bench.py; {SECONDS:g} s per run, medians of {REPEATS} runs for slowdowns)
+
+Both profilers launch the workload (`run`) and are asked for 1 MHz for the
+rate columns. CPU and memory are the profiler process's own (from /proc),
+never its child's. Tachyon runs only where it can: CPython 3.15, its own
+version, with `-a` so that it samples every thread as strobe does.
+Slowdown is the workload's own iterations per second against a run without a
+profiler (negative: faster, i.e. noise). Tests assert no timings; this file
+is where the numbers live.
+
+{chr(10).join(lines)}
+
+Waking up 10,000 times a second with nothing to do (bench/wake_floor.c) costs
+{fmt(floor, '.1f')}% of a core on this machine: the floor under "CPU at 10 kHz" for
+any profiler that sleeps between samples.
+
+Memory on a program with 10,000 distinct stacks (bench/workloads/many_stacks.py),
+{MEMORY_SECONDS} s at 100 kHz on CPython {mem_py.label}: {fmt(samples, ',.0f')} samples,
+peak RSS {fmt(rss, '.1f')} MB.
+"""
+    with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
+        f.write(text)
+    print(f"\nwake-up floor at 10 kHz: {fmt(floor, '.1f')}% of a core")
+    print(f"10,000 distinct stacks, {MEMORY_SECONDS} s at 100 kHz: {fmt(samples, ',.0f')} samples, "
+          f"peak RSS {fmt(rss, '.1f')} MB")
+    print("wrote bench/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()
