@@ -37,7 +37,8 @@ void stats_write(FILE *f, const struct profile *p)
             c->generation_broken ? " (counter distrusted after a failed self-check)" : "");
     fprintf(f, "  stack memo         %.3f%% of frames reused from the thread's previous sample\n",
             100.0 * per(c->frames_reused, c->frames_reused + c->frames_resolved));
-    fprintf(f, "  torn-read retries  %llu\n", (unsigned long long)c->retries);
+    fprintf(f, "  second looks       %llu after a torn read, %llu to check a stack that moved\n",
+            (unsigned long long)c->retries, (unsigned long long)c->second_looks);
     fprintf(f, "  strobe CPU         %.2f s user + %.2f s system = %.2f us per sample, "
                "%.1f%% of one core\n",
             c->cpu_user_s, c->cpu_system_s, 1e6 * per((uint64_t)(cpu * 1e9), samples) / 1e9,

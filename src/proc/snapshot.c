@@ -1,12 +1,13 @@
 /*
  * snapshot.c — the per-sample read plan; see snapshot.h.
  *
- * The plan is a sorted array of remote byte ranges, each with a place in one
- * local buffer. Every request is served from a range that covers it, or read
- * on demand (whole pages, so that neighbours asked next are served too) and
- * remembered as "wanted". At the end of a sample, wanted ranges join the plan
- * ("grow"); every SNAPSHOT_KEEP_SAMPLES samples each range shrinks to the
- * bytes actually requested during that window and unused ones leave ("trim").
+ * The plan is an array of remote byte ranges sorted by (phase, address), each
+ * with a place in one local buffer. Every request is served from a range of
+ * its phase that covers it, or read on demand (MAIN: whole pages, so that
+ * neighbours asked next are served too) and remembered as "wanted". At the
+ * end of a sample, wanted ranges join the plan ("grow"); every
+ * SNAPSHOT_KEEP_SAMPLES samples each range shrinks to the bytes actually
+ * requested during that window and unused ones leave ("trim").
  */
 #include "proc/snapshot.h"
 
@@ -16,17 +17,19 @@
 
 #define BUF_ALIGN 8
 
-/* Whole pages fetched on demand this sample, or a range wanted in the plan. */
+/* Whole pages fetched on demand this sample. */
 struct snapshot_miss {
     uint64_t page_start;
     uint32_t npages;
     uint32_t buf_page;          /* index into miss_buf, in pages */
 };
 
+/* A range to plan, before merging. */
 struct snapshot_interval {
     uint64_t start, end, used_lo, used_hi;
     uint32_t last_use;
-    bool late;
+    uint8_t phase;
+    uint8_t watch;
 };
 
 void snapshot_init(struct snapshot *s, struct remote *r)
@@ -54,6 +57,8 @@ void snapshot_free(struct snapshot *s)
 void snapshot_reset(struct snapshot *s)
 {
     s->nranges = 0;
+    memset(s->phase_begin, 0, sizeof(s->phase_begin));
+    s->watched_iov_begin = 0;
     s->plan_bytes = 0;
     s->nmisses = 0;
     s->nwanted = 0;
@@ -76,19 +81,19 @@ static void drop_range(struct snapshot *s, struct snapshot_range *r)
     s->plan_dirty = true;
 }
 
-/* Read every planned range, dropping those that fail. */
-static enum remote_status read_plan(struct snapshot *s)
+/* Read the iovecs [first, end) of the reading order, dropping ranges that
+ * fail. */
+static enum remote_status read_iovecs(struct snapshot *s, size_t first, size_t end)
 {
-    s->nmisses = 0;
-    s->miss_pages_used = 0;
+    s->reads++;
     s->last_error = REMOTE_OK;
-    for (size_t i = 0; i < s->nranges; i++)
-        s->ranges[i].valid = false;
-    size_t next = 0;
-    while (next < s->nranges) {
+    for (size_t i = first; i < end; i++)
+        s->ranges[s->iov_range[i]].valid = false;
+    size_t next = first;
+    while (next < end) {
         size_t done = 0;
         enum remote_status st = remote_readv(s->remote, s->iov_local + next, s->iov_remote + next,
-                                             s->nranges - next, &done);
+                                             end - next, &done);
         for (size_t i = next; i < next + done; i++)
             s->ranges[s->iov_range[i]].valid = true;
         if (st == REMOTE_OK)
@@ -105,6 +110,19 @@ static enum remote_status read_plan(struct snapshot *s)
     return REMOTE_OK;
 }
 
+static enum remote_status read_plan(struct snapshot *s)
+{
+    s->nmisses = 0;
+    s->miss_pages_used = 0;
+    return read_iovecs(s, 0, s->nranges);
+}
+
+enum remote_status snapshot_reread_watched(struct snapshot *s)
+{
+    s->stats.rereads++;
+    return read_iovecs(s, s->watched_iov_begin, s->nranges);
+}
+
 enum remote_status snapshot_begin(struct snapshot *s)
 {
     s->sample_no++;
@@ -113,19 +131,11 @@ enum remote_status snapshot_begin(struct snapshot *s)
     return read_plan(s);
 }
 
-enum remote_status snapshot_refresh(struct snapshot *s)
+/* The range of `phase` covering [addr, addr+len), or NULL. */
+static struct snapshot_range *find_range(struct snapshot *s, enum snapshot_phase phase,
+                                         uint64_t addr, size_t len)
 {
-    s->stats.refreshes++;
-    return read_plan(s);
-}
-
-/* The last range starting at or before addr, or NULL. Consecutive requests
- * mostly fall in the same range (the frames of one stack): try it first. */
-static struct snapshot_range *find_range(struct snapshot *s, uint64_t addr)
-{
-    if (s->hint < s->nranges && addr >= s->ranges[s->hint].start && addr < s->ranges[s->hint].end)
-        return &s->ranges[s->hint];
-    size_t lo = 0, hi = s->nranges;
+    size_t lo = s->phase_begin[phase], hi = s->phase_begin[phase + 1];
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (s->ranges[mid].start <= addr)
@@ -133,20 +143,18 @@ static struct snapshot_range *find_range(struct snapshot *s, uint64_t addr)
         else
             hi = mid;
     }
-    if (!lo)
+    if (lo == s->phase_begin[phase])
         return NULL;
-    s->hint = lo - 1;
-    return &s->ranges[lo - 1];
+    struct snapshot_range *r = &s->ranges[lo - 1];
+    return addr + len <= r->end && r->valid ? r : NULL;
 }
 
-static const void *from_plan(struct snapshot *s, uint64_t addr, size_t len, bool late)
+static const void *serve(struct snapshot *s, struct snapshot_range *r, uint64_t addr, size_t len)
 {
-    struct snapshot_range *r = find_range(s, addr);
-    if (!r || addr + len > r->end || !r->valid || (late && !r->late))
-        return NULL;
     r->used_lo = MIN(r->used_lo, addr);
     r->used_hi = MAX(r->used_hi, addr + len);
     r->last_use = s->sample_no;
+    s->stats.hits++;
     return s->buf + r->buf_offset + (addr - r->start);
 }
 
@@ -161,21 +169,31 @@ static const void *from_misses(struct snapshot *s, uint64_t addr, size_t len)
     return NULL;
 }
 
-/* Remember [addr, addr+len) for the plan, with room to grow within its page. */
-static void want(struct snapshot *s, uint64_t addr, size_t len, bool late)
+/* Remember [start, end) for the plan in `phase`. */
+static void want(struct snapshot *s, uint64_t start, uint64_t end, uint64_t used_lo,
+                 uint64_t used_hi, enum snapshot_phase phase, enum watch_kind kind)
 {
-    uint64_t end = addr + len;
-    uint64_t page_end = page_of(s, end - 1) + s->page_size;
-    uint64_t planned_end = MIN(end + SNAPSHOT_GROWTH_SLACK, page_end);
     s->wanted = xgrow(s->wanted, &s->wanted_cap, s->nwanted + 1, sizeof(*s->wanted));
-    s->wanted[s->nwanted++] = (struct snapshot_interval){ addr, planned_end, addr, end, s->sample_no, late };
+    s->wanted[s->nwanted++] = (struct snapshot_interval){ start, end, used_lo, used_hi,
+                                                          s->sample_no, (uint8_t)phase,
+                                                          (uint8_t)kind };
     s->plan_dirty = true;
+}
+
+/* The first and last page boundaries around [addr, addr+len): bytes between
+ * them are mapped if any of the request is. */
+static void page_bounds(const struct snapshot *s, uint64_t addr, size_t len, uint64_t *lo,
+                        uint64_t *hi)
+{
+    *lo = page_of(s, addr);
+    *hi = page_of(s, addr + len - 1) + s->page_size;
 }
 
 static const void *read_miss(struct snapshot *s, uint64_t addr, size_t len)
 {
-    uint64_t start = page_of(s, addr);
-    uint64_t npages = (page_of(s, addr + len - 1) - start) / s->page_size + 1;
+    uint64_t start, end;
+    page_bounds(s, addr, len, &start, &end);
+    uint64_t npages = (end - start) >> s->page_shift;
     if (s->miss_pages_used + npages > SNAPSHOT_MAX_MISS_PAGES)
         return NULL;
     if (!s->miss_buf)
@@ -196,48 +214,90 @@ static const void *read_miss(struct snapshot *s, uint64_t addr, size_t len)
     return dst + (addr - start);
 }
 
-const void *snapshot_get_slow(struct snapshot *s, uint64_t addr, size_t len, bool late)
+static bool bad_request(uint64_t addr, size_t len)
 {
-    if (addr == 0 || len == 0 || len > SNAPSHOT_MAX_REQUEST || addr + len < addr)
+    return addr == 0 || len == 0 || len > SNAPSHOT_MAX_REQUEST || addr + len < addr;
+}
+
+const void *snapshot_get_slow(struct snapshot *s, uint64_t addr, size_t len)
+{
+    if (bad_request(addr, len))
         return NULL;
-    const void *p = from_plan(s, addr, len, late);
-    if (likely(p != NULL)) {
-        s->stats.hits++;
-        return p;
+    struct snapshot_range *r = find_range(s, PHASE_MAIN, addr, len);
+    if (r) {
+        s->hint = (size_t)(r - s->ranges);
+        return serve(s, r, addr, len);
     }
     s->stats.misses++;
-    /* A late value must be read after the plan: never from pages fetched
-     * earlier in the sample. */
-    p = late ? NULL : from_misses(s, addr, len);
+    const void *p = from_misses(s, addr, len);
     if (!p)
         p = read_miss(s, addr, len);
-    if (p)
-        want(s, addr, len, late);
+    if (p) {
+        /* Planned with room for a stack that grows by a frame or two. */
+        uint64_t lo, hi;
+        page_bounds(s, addr, len, &lo, &hi);
+        want(s, addr, MIN(addr + len + SNAPSHOT_GROWTH_SLACK, hi), addr, addr + len, PHASE_MAIN,
+             WATCH_NONE);
+    }
     return p;
 }
 
 const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len)
 {
-    return snapshot_get_slow(s, addr, len, true);
+    if (bad_request(addr, len))
+        return NULL;
+    struct snapshot_range *r = find_range(s, PHASE_LATE, addr, len);
+    if (r)
+        return serve(s, r, addr, len);
+    s->stats.misses++;
+    /* Read on the spot: later than the plan, as a late value must be. Never
+     * from pages fetched earlier in the sample. */
+    const void *p = read_miss(s, addr, len);
+    if (p)
+        want(s, addr, addr + len, addr, addr + len, PHASE_LATE, WATCH_NONE);
+    return p;
+}
+
+/* The second copy of watched bytes: from the plan, or wanted for next time. */
+const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
+                                    enum watch_kind kind)
+{
+    struct snapshot_range *r = find_range(s, PHASE_WATCH, addr, len);
+    if (r) {
+        s->hint_watch = (size_t)(r - s->ranges);
+        return serve(s, r, addr, len);
+    }
+    uint64_t lo, hi;
+    page_bounds(s, addr, len, &lo, &hi);
+    want(s, MAX(lo, addr - MIN(addr, SNAPSHOT_WATCH_SLACK)),
+         MIN(hi, addr + len + SNAPSHOT_WATCH_SLACK), addr, addr + len, PHASE_WATCH, kind);
+    return NULL;
 }
 
 static int cmp_interval(const void *a, const void *b)
 {
     const struct snapshot_interval *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return (int)x->late - (int)y->late;
+    if (x->phase != y->phase)
+        return (int)x->phase - (int)y->phase;
+    return (x->start > y->start) - (x->start < y->start);
 }
 
 /* Can b (starting at or after a) be read with a's iovec? */
-static bool mergeable(const struct snapshot *s, const struct snapshot_interval *a, const struct snapshot_interval *b)
+static bool mergeable(const struct snapshot *s, const struct snapshot_interval *a,
+                      const struct snapshot_interval *b)
 {
-    return a->late == b->late && b->start <= a->end + SNAPSHOT_MERGE_GAP &&
+    return a->phase == b->phase && b->start <= a->end + SNAPSHOT_MERGE_GAP &&
            page_of(s, b->start) <= page_of(s, a->end - 1) + s->page_size;
 }
 
+/* The more recent of two sample numbers (they wrap). */
+static uint32_t latest(const struct snapshot *s, uint32_t a, uint32_t b)
+{
+    return (uint32_t)(s->sample_no - a) < (uint32_t)(s->sample_no - b) ? a : b;
+}
+
 /* The ranges to keep (whole, or trimmed to what was used this window) plus
- * the wanted ones, sorted and merged. */
+ * the wanted ones, sorted by phase and address, and merged. */
 static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_interval **out)
 {
     struct snapshot_interval *iv = xmalloc(MAX(s->nranges + s->nwanted, 1) * sizeof(*iv));
@@ -246,7 +306,8 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
         const struct snapshot_range *r = &s->ranges[i];
         if ((uint32_t)(s->sample_no - r->last_use) >= SNAPSHOT_KEEP_SAMPLES)
             continue;
-        struct snapshot_interval v = { r->start, r->end, r->used_lo, r->used_hi, r->last_use, r->late };
+        struct snapshot_interval v = { r->start, r->end, r->used_lo, r->used_hi, r->last_use,
+                                       r->phase, r->watch };
         if (trim) {
             if (r->used_lo >= r->used_hi)
                 continue;
@@ -267,9 +328,8 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
             last->end = MAX(last->end, iv[i].end);
             last->used_lo = MIN(last->used_lo, iv[i].used_lo);
             last->used_hi = MAX(last->used_hi, iv[i].used_hi);
-            last->last_use = (uint32_t)(s->sample_no - last->last_use) <
-                                     (uint32_t)(s->sample_no - iv[i].last_use)
-                                 ? last->last_use : iv[i].last_use;
+            last->last_use = latest(s, last->last_use, iv[i].last_use);
+            last->watch = MAX(last->watch, iv[i].watch);
         } else {
             iv[merged++] = iv[i];
         }
@@ -278,12 +338,50 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
     return merged;
 }
 
+static void add_read(struct snapshot *s, size_t *i, size_t k)
+{
+    const struct snapshot_range *r = &s->ranges[k];
+    size_t bytes = (size_t)(r->end - r->start);
+    s->iov_local[*i] = (struct iovec){ s->buf + r->buf_offset, bytes };
+    s->iov_remote[*i] = (struct iovec){ (void *)(uintptr_t)r->start, bytes };
+    s->iov_range[*i] = (uint32_t)k;
+    (*i)++;
+}
+
+/* Add the ranges of one phase holding one kind of watched bytes. */
+static void add_reads(struct snapshot *s, size_t *i, enum snapshot_phase phase,
+                      enum watch_kind kind, bool falling)
+{
+    size_t begin = s->phase_begin[phase], end = s->phase_begin[phase + 1];
+    for (size_t n = 0; n < end - begin; n++) {
+        size_t k = falling ? end - 1 - n : begin + n;
+        if (s->ranges[k].watch == kind)
+            add_read(s, i, k);
+    }
+}
+
+/* The iovecs in reading order (see the phases in snapshot.h). */
+static void order_reads(struct snapshot *s)
+{
+    size_t i = 0;
+    add_reads(s, &i, PHASE_MAIN, WATCH_NONE, false);
+    s->watched_iov_begin = i;
+    add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
+    add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
+    add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
+    add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
+    add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);
+    for (enum watch_kind kind = WATCH_NONE; kind <= WATCH_ANCHORS; kind++)
+        add_reads(s, &i, PHASE_LATE, kind, false);
+}
+
 static void rebuild_plan(struct snapshot *s, bool trim)
 {
     struct snapshot_interval *iv;
     size_t n = collect_intervals(s, trim, &iv);
     s->ranges = xgrow(s->ranges, &s->ranges_cap, MAX(n, 1), sizeof(*s->ranges));
     size_t offset = 0, kept = 0;
+    memset(s->phase_begin, 0, sizeof(s->phase_begin));
     for (size_t i = 0; i < n; i++) {
         size_t bytes = (size_t)(iv[i].end - iv[i].start);
         if (offset + bytes > SNAPSHOT_MAX_PLAN_BYTES)
@@ -291,14 +389,19 @@ static void rebuild_plan(struct snapshot *s, bool trim)
         s->ranges[kept++] = (struct snapshot_range){
             .start = iv[i].start, .end = iv[i].end, .buf_offset = offset,
             .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
-            .last_use = iv[i].last_use, .late = iv[i].late,
+            .last_use = iv[i].last_use, .phase = iv[i].phase, .watch = iv[i].watch,
         };
+        s->phase_begin[iv[i].phase + 1] = kept;
         offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);
     }
     free(iv);
+    /* Phases with no ranges begin where the previous one ended. */
+    for (int p = 1; p <= PHASE_COUNT; p++)
+        s->phase_begin[p] = MAX(s->phase_begin[p], s->phase_begin[p - 1]);
     s->nranges = kept;
     s->plan_bytes = offset;
-    s->hint = 0;
+    s->hint = s->phase_begin[PHASE_MAIN];
+    s->hint_watch = s->phase_begin[PHASE_WATCH];
     s->buf = xgrow(s->buf, &s->buf_cap, MAX(offset, 1), 1);
     if (s->iov_cap < kept) {
         s->iov_local = xrealloc(s->iov_local, kept * sizeof(*s->iov_local));
@@ -306,19 +409,17 @@ static void rebuild_plan(struct snapshot *s, bool trim)
         s->iov_range = xrealloc(s->iov_range, kept * sizeof(*s->iov_range));
         s->iov_cap = kept;
     }
-    size_t k = 0;
-    for (int late = 0; late <= 1; late++) {
-        for (size_t i = 0; i < kept; i++) {
-            const struct snapshot_range *r = &s->ranges[i];
-            if (r->late != (bool)late)
-                continue;
-            size_t bytes = (size_t)(r->end - r->start);
-            s->iov_local[k] = (struct iovec){ s->buf + r->buf_offset, bytes };
-            s->iov_remote[k] = (struct iovec){ (void *)(uintptr_t)r->start, bytes };
-            s->iov_range[k++] = (uint32_t)i;
-        }
-    }
+    order_reads(s);
     s->stats.rebuilds++;
+}
+
+enum remote_status snapshot_replan(struct snapshot *s)
+{
+    rebuild_plan(s, false);
+    s->nwanted = 0;
+    s->plan_dirty = false;
+    s->stats.refreshes++;
+    return read_plan(s);
 }
 
 void snapshot_end(struct snapshot *s)

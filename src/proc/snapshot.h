@@ -14,8 +14,23 @@
  * next sample; bytes no sample touched for a while leave it. In steady state
  * a sample is one system call.
  *
- * Pointers returned by snapshot_get are valid until snapshot_end. The data is
- * a copy taken while the target runs: callers validate everything they read.
+ * The read is not atomic: the target runs while the kernel copies. So the
+ * plan is read in phases, within the one call:
+ *   MAIN   everything once, by rising address; the ranges that hold watched
+ *          bytes last: first the "anchors" (a thread's pointers to its
+ *          frames and its stack bounds), then the frames;
+ *   WATCH  second copies of the watched bytes, right after their first
+ *          copies, in the opposite order (frames by falling address, then
+ *          anchors). The double collect that tells a torn stack from a true
+ *          one (frames.h) needs the time between the two copies short, and
+ *          copying in opposite orders makes a stack torn the same way in
+ *          both copies unlikely;
+ *   LATE   values that must be at least as recent as everything else: a
+ *          code-generation counter proving no code object read was
+ *          replaced, and the code objects the frames point to.
+
+ * Pointers returned are valid until snapshot_end. The data is a copy taken
+ * while the target runs: callers validate everything they read.
  */
 #ifndef STROBE_PROC_SNAPSHOT_H
 #define STROBE_PROC_SNAPSHOT_H
@@ -36,6 +51,23 @@
 /* A range that missed is planned with this much room after it (within its
  * page), for a stack that grows by a frame or two. */
 #define SNAPSHOT_GROWTH_SLACK 512
+/* second copies extend this far either side of what was watched, so a frame
+ * pushed or popped nearby is still covered next time. */
+#define SNAPSHOT_WATCH_SLACK 512
+
+enum snapshot_phase {
+    PHASE_MAIN,
+    PHASE_WATCH,
+    PHASE_LATE,
+    PHASE_COUNT,
+};
+
+/* What watched bytes are, which decides when they are copied. */
+enum watch_kind {
+    WATCH_NONE,
+    WATCH_FRAMES,
+    WATCH_ANCHORS,  /* what leads to the frames: copied before and after them */
+};
 
 struct snapshot_stats {
     uint64_t samples;
@@ -43,7 +75,19 @@ struct snapshot_stats {
     uint64_t misses;        /* requests that needed their own read */
     uint64_t rebuilds;      /* times the plan changed */
     uint64_t failed_ranges; /* planned ranges that turned out unmapped */
-    uint64_t refreshes;     /* second reads within a sample */
+    uint64_t refreshes;     /* whole plans read again within a sample */
+    uint64_t rereads;       /* watched ranges read again within a sample */
+};
+
+/* A planned range: remote [start, end), read into buf at buf_offset. */
+struct snapshot_range {
+    uint64_t start, end;
+    size_t buf_offset;
+    uint64_t used_lo, used_hi;      /* bytes requested this window; lo > hi if none */
+    uint32_t last_use;              /* sample number of the last request served */
+    uint8_t phase;
+    uint8_t watch;                  /* enum watch_kind: the most it has held */
+    bool valid;                     /* read completely this sample */
 };
 
 struct snapshot_miss;
@@ -54,28 +98,34 @@ struct snapshot {
     size_t page_size;
     unsigned page_shift;
 
-    /* The plan: ranges sorted by address, each read into buf at its own
-     * offset; iovecs in reading order (late ranges last). */
+    /* The plan: ranges sorted by (phase, address), phase p occupying
+     * [phase_begin[p], phase_begin[p+1]); each read into buf at its own
+     * offset. iovecs are in reading order (see rebuild_plan). */
     struct snapshot_range *ranges;
     size_t nranges, ranges_cap;
+    size_t phase_begin[PHASE_COUNT + 1];
     size_t plan_bytes;
     uint8_t *buf;
     size_t buf_cap;
     struct iovec *iov_local, *iov_remote;
     uint32_t *iov_range;            /* the range each iovec reads */
+    size_t watched_iov_begin;       /* iovecs from here on hold watched bytes
+                                       (both copies), then LATE values */
     size_t iov_cap;
-    size_t hint;                    /* the range the last request fell in */
+    size_t hint;                    /* the MAIN range the last request fell in */
+    size_t hint_watch;               /* the WATCH range the last watched copy fell in */
 
-    /* Pages fetched on demand during the current sample, and the exact
-     * requests behind them (what joins the plan). */
+    /* Pages fetched on demand during the current sample, and the requests
+     * to add to the plan. */
     struct snapshot_miss *misses;
     size_t nmisses, misses_cap;
     uint8_t *miss_buf;              /* SNAPSHOT_MAX_MISS_PAGES pages, lazily allocated */
     size_t miss_pages_used;
-    struct snapshot_interval *wanted;   /* requests to add to the plan */
+    struct snapshot_interval *wanted;
     size_t nwanted, wanted_cap;
 
     uint32_t sample_no;
+    uint64_t reads;                 /* times the plan was read: each a new copy */
     bool plan_dirty;
     enum remote_status last_error;  /* worst status seen this sample */
     struct snapshot_stats stats;
@@ -88,20 +138,11 @@ void snapshot_free(struct snapshot *s);
  * longer be read at all; unmapped planned ranges only count as misses. */
 enum remote_status snapshot_begin(struct snapshot *s);
 
-/* A planned range: remote [start, end), read into buf at buf_offset. */
-struct snapshot_range {
-    uint64_t start, end;
-    size_t buf_offset;
-    uint64_t used_lo, used_hi;  /* remote bytes requested this window; lo > hi if none */
-    uint32_t last_use;          /* sample number of the last request served */
-    bool valid;                 /* read completely this sample */
-    bool late;                  /* read after every other range */
-};
+const void *snapshot_get_slow(struct snapshot *s, uint64_t addr, size_t len);
 
-const void *snapshot_get_slow(struct snapshot *s, uint64_t addr, size_t len, bool late);
-
-/* `len` bytes at `addr` as of this sample, or NULL if they cannot be read.
- * Inline for the common case: the same range as the previous request. */
+/* `len` bytes at `addr` as of this sample (the MAIN copy), or NULL if they
+ * cannot be read. Inline for the common case: the range of the last
+ * request. */
 static inline const void *snapshot_get(struct snapshot *s, uint64_t addr, size_t len)
 {
     if (likely(s->hint < s->nranges)) {
@@ -116,20 +157,73 @@ static inline const void *snapshot_get(struct snapshot *s, uint64_t addr, size_t
             return s->buf + r->buf_offset + (addr - r->start);
         }
     }
-    return snapshot_get_slow(s, addr, len, false);
+    return snapshot_get_slow(s, addr, len);
 }
 
 /*
- * The same, and from the next sample on, read these bytes *after* everything
- * else in the plan. For values that must be as recent as any other data of
- * the sample, e.g. a counter proving that nothing read earlier was replaced.
+ * Bytes that must be at least as recent as everything else in the sample
+ * (the second copy), e.g. a counter proving nothing read earlier was replaced.
+ * A miss is read on the spot, which is later still.
  */
 const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
 
-/* Read the plan again, within the same sample, for a second look at data
- * that was caught changing. Earlier pointers stay valid but now show the new
- * data; pages fetched on demand are forgotten (fetched afresh if asked). */
-enum remote_status snapshot_refresh(struct snapshot *s);
+/* The two copies of watched bytes; last is NULL until the plan has both
+ * (the sample after the bytes were first watched, or after snapshot_replan).
+ * Both come from the one read of the plan, MAIN before WATCH: bytes that are
+ * equal in both held that value at the moment between the two phases
+ * (unless they changed and changed back), as did all other watched bytes. */
+struct snapshot_watch {
+    const void *main, *last;
+};
+
+const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
+                                    enum watch_kind kind);
+
+/* Read `len` bytes at `addr` and watch them as `kind`: they are also copied
+ * in the WATCH phase. main is NULL if unreadable. */
+static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uint64_t addr,
+                                                         size_t len, enum watch_kind kind)
+{
+    struct snapshot_watch w = { snapshot_get(s, addr, len), NULL };
+    if (!w.main)
+        return w;
+    if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
+        /* Fetched on demand, after the WATCH phase: the two copies would not
+         * bracket the moment the rest of the sample was copied. Plan the
+         * second copy for next time; this one stays unchecked. */
+        snapshot_last_copy_slow(s, addr, len, kind);
+        return w;
+    }
+    struct snapshot_range *m = &s->ranges[s->hint];     /* the range that served main */
+    if (unlikely(m->watch < kind)) {
+        m->watch = (uint8_t)kind;   /* to be read later in MAIN from the next sample on */
+        s->plan_dirty = true;
+    }
+    if (likely(s->hint_watch < s->nranges)) {
+        struct snapshot_range *r = &s->ranges[s->hint_watch];
+        if (r->phase == PHASE_WATCH && addr >= r->start && addr + len <= r->end && r->valid) {
+            if (addr < r->used_lo)
+                r->used_lo = addr;
+            if (addr + len > r->used_hi)
+                r->used_hi = addr + len;
+            r->last_use = s->sample_no;
+            w.last = s->buf + r->buf_offset + (addr - r->start);
+            return w;
+        }
+    }
+    w.last = snapshot_last_copy_slow(s, addr, len, kind);
+    return w;
+}
+
+/* Put what this sample wanted so far into the plan now, and read it again:
+ * for a second look at a thread whose stack was caught changing, or had no
+ * second copies yet. Pointers from before are invalid afterwards. */
+enum remote_status snapshot_replan(struct snapshot *s);
+
+/* Read the watched bytes again, both copies, and what shares their ranges,
+ * then the LATE values: a quick second look at a stack caught changing.
+ * Earlier pointers stay valid and show the new data. */
+enum remote_status snapshot_reread_watched(struct snapshot *s);
 
 /* Adapt the plan to what this sample needed. */
 void snapshot_end(struct snapshot *s);

@@ -49,9 +49,10 @@ struct py_code {
     uint32_t sym_file, sym_name;
     int64_t memo_offset;
     uint32_t memo_frame;
-    /* Also the sampler's: the sample in which the identity was last checked,
-     * and the code generation under which it is known to hold. */
-    uint64_t checked_sample;
+    /* Also the sampler's: the read of the target (snapshot.reads) in which
+     * the identity was last checked, and the code generation under which it
+     * is known to hold. */
+    uint64_t checked_read;
     uint64_t trusted_generation;
     bool trusted;
 };

@@ -32,7 +32,7 @@ struct debug_offsets_format {
     uint16_t runtime_size, interpreters_head;
     uint16_t interp_size, interp_next, interp_threads_head, interp_code_generation;
     uint16_t tstate_size, tstate_prev, tstate_next, tstate_interp, tstate_current_frame,
-        tstate_thread_id, tstate_native_thread_id;
+        tstate_thread_id, tstate_native_thread_id, tstate_datastack_chunk;
     uint16_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner;
     uint16_t code_size, code_filename, code_name, code_qualname, code_linetable,
         code_firstlineno, code_adaptive;
@@ -55,6 +55,7 @@ static const struct debug_offsets_format formats[] = {
         .interp_code_generation = ABSENT,
         .tstate_size = 19, .tstate_prev = 20, .tstate_next = 21, .tstate_interp = 22,
         .tstate_current_frame = 23, .tstate_thread_id = 24, .tstate_native_thread_id = 25,
+        .tstate_datastack_chunk = 26,
         .frame_size = 28, .frame_previous = 29, .frame_executable = 30, .frame_instr_ptr = 31,
         .frame_owner = 33,
         .code_size = 34, .code_filename = 35, .code_name = 36, .code_qualname = 37,
@@ -75,6 +76,7 @@ static const struct debug_offsets_format formats[] = {
         .interp_code_generation = 20,
         .tstate_size = 22, .tstate_prev = 23, .tstate_next = 24, .tstate_interp = 25,
         .tstate_current_frame = 26, .tstate_thread_id = 27, .tstate_native_thread_id = 28,
+        .tstate_datastack_chunk = 29,
         .frame_size = 31, .frame_previous = 32, .frame_executable = 33, .frame_instr_ptr = 34,
         .frame_owner = 36,
         .code_size = 39, .code_filename = 40, .code_name = 41, .code_qualname = 42,
@@ -94,6 +96,7 @@ static const struct debug_offsets_format formats[] = {
         .interp_code_generation = 20,
         .tstate_size = 22, .tstate_prev = 23, .tstate_next = 24, .tstate_interp = 25,
         .tstate_current_frame = 26, .tstate_thread_id = 30, .tstate_native_thread_id = 31,
+        .tstate_datastack_chunk = 32,
         .frame_size = 39, .frame_previous = 40, .frame_executable = 41, .frame_instr_ptr = 42,
         .frame_owner = 44,
         .code_size = 47, .code_filename = 48, .code_name = 49, .code_qualname = 50,
@@ -183,6 +186,11 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
         .internal_owner_min = 3,
         .runtime.main_thread = OFFSET_NONE,
         .cframe.current_frame = OFFSET_NONE,
+        .frame.refcount = OFFSET_NONE,
+        .frame.state = OFFSET_NONE,
+        .frame_specials_words = OFFSET_NONE,
+        .code.stacksize = OFFSET_NONE,
+        .code.nlocalsplus = OFFSET_NONE,
         .code.ob_size = VAR_OBJECT_OB_SIZE,
     };
     bool ok = runtime_size <= MAX_STRUCT_SIZE && interp_size <= MAX_STRUCT_SIZE &&
@@ -198,6 +206,13 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
     ok = ok && field(word(table, f->tstate_current_frame), tstate_size, &l.tstate.frame);
     ok = ok && field(word(table, f->tstate_thread_id), tstate_size, &l.tstate.thread_id);
     ok = ok && field(word(table, f->tstate_native_thread_id), tstate_size, &l.tstate.native_thread_id);
+    /* The table names datastack_chunk; PyThreadState declares datastack_top
+     * and datastack_limit right after it in every version that has them. */
+    uint32_t datastack_chunk = 0;
+    ok = ok && field(word(table, f->tstate_datastack_chunk), tstate_size, &datastack_chunk);
+    l.tstate.datastack_top = datastack_chunk + sizeof(uint64_t);
+    l.tstate.datastack_limit = datastack_chunk + 2 * sizeof(uint64_t);
+    ok = ok && l.tstate.datastack_limit + sizeof(uint64_t) <= tstate_size;
     ok = ok && field(word(table, f->frame_previous), frame_size, &l.frame.back);
     ok = ok && field(word(table, f->frame_executable), frame_size, &l.frame.code);
     ok = ok && field(word(table, f->frame_instr_ptr), frame_size, &l.frame.position);

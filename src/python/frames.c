@@ -13,6 +13,10 @@
 /* Internal frames between two Python frames are few; bound the walk so a
  * corrupt chain of "internal" frames cannot run forever. */
 #define MAX_INTERNAL_FRAMES_PER_FRAME 4
+/* _PyFrameOwner: the frame lives on its thread's data stack. */
+#define OWNED_BY_THREAD 0
+/* Word size of the data stack. */
+#define STACK_WORD 8
 
 const char *walk_status_name(enum walk_status st)
 {
@@ -22,6 +26,7 @@ const char *walk_status_name(enum walk_status st)
     case WALK_UNREADABLE: return "frame or code object unreadable";
     case WALK_BAD_FRAME: return "frame changed while being read";
     case WALK_CYCLE: return "frame chain loops";
+    case WALK_MOVED: return "stack changed while being read";
     case WALK_GONE: return "process exited";
     }
     return "unknown";
@@ -56,8 +61,87 @@ static int64_t frame_offset(const struct py_layout *l, const uint8_t *frame, uin
     return ip - first > (uint64_t)INT32_MAX ? INT32_MAX : (int64_t)(ip - first);
 }
 
+/* The fields that differ when a frame is not the same activation any more:
+ * its code and caller, and — for a caller, stopped at its call — its
+ * position. The innermost frame's position may move on. */
+static bool same_activation(const struct py_layout *l, const uint8_t *a, const uint8_t *b,
+                            bool innermost)
+{
+    uint32_t pos_size = l->frame_model == FRAME_MODEL_OBJECT ? sizeof(int32_t) : sizeof(uint64_t);
+    return memcmp(a + l->frame.code, b + l->frame.code, sizeof(uint64_t)) == 0 &&
+           memcmp(a + l->frame.back, b + l->frame.back, sizeof(uint64_t)) == 0 &&
+           (innermost || memcmp(a + l->frame.position, b + l->frame.position, pos_size) == 0);
+}
+
+/* A frame object that is still running (3.8–3.10): referenced, and in an
+ * executing state. */
+static bool frame_object_alive(const struct py_layout *l, const uint8_t *frame)
+{
+    int64_t refcount;
+    memcpy(&refcount, frame + l->frame.refcount, sizeof(refcount));
+    int8_t state = (int8_t)frame[l->frame.state];
+    return refcount > 0 && state >= 0 && state < 32 &&
+           (l->frame_live_states & (1u << state)) != 0;
+}
+
+/* Is a frame at addr (3.11+) in the free part of the data stack, as either
+ * copy of the thread state tells? */
+static bool in_free_stack(const struct py_layout *l, const struct stack_bounds *b, uint64_t addr)
+{
+    for (int c = 0; c < 2; c++)
+        if (addr + l->frame_read_size > b->copy[c].top && addr < b->copy[c].limit)
+            return true;
+    return false;
+}
+
+/* Both copies of a frame show it alive (see frames.h). */
+static bool frame_alive(const struct py_layout *l, const struct stack_bounds *b, uint64_t addr,
+                        const uint8_t *main, const uint8_t *last)
+{
+    if (l->frame_model == FRAME_MODEL_OBJECT)
+        return frame_object_alive(l, main) && frame_object_alive(l, last);
+    return !b->known || !in_free_stack(l, b, addr);
+}
+
+/*
+ * 3.11–3.12: does the innermost data-stack frame end exactly at
+ * datastack_top (of the MAIN copy, read with the leaf pointer), as the real
+ * one does (see layout.h)? A frame pointer read from an evaluation loop's
+ * not yet initialised _PyCFrame fails this.
+ */
+static bool ends_at_stack_top(const struct py_layout *l, struct snapshot *s,
+                              const struct stack_bounds *b, uint64_t addr, uint64_t code)
+{
+    uint32_t lo = MIN(l->code.stacksize, l->code.nlocalsplus);
+    uint32_t hi = MAX(l->code.stacksize, l->code.nlocalsplus) + sizeof(int32_t);
+    const uint8_t *fields = snapshot_get(s, code + lo, hi - lo);
+    if (!fields)
+        return false;
+    int32_t stacksize, nlocalsplus;
+    memcpy(&stacksize, fields + (l->code.stacksize - lo), sizeof(stacksize));
+    memcpy(&nlocalsplus, fields + (l->code.nlocalsplus - lo), sizeof(nlocalsplus));
+    if (stacksize < 0 || nlocalsplus < 0)
+        return false;
+    uint64_t words = (uint64_t)stacksize + (uint64_t)nlocalsplus + l->frame_specials_words;
+    return addr + words * STACK_WORD == b->copy[0].top;
+}
+
+/* Can a chain end (previous == NULL) at a frame of this owner? Every
+ * evaluation loop starts from an entry frame (3.12+); in 3.11 the outermost
+ * frame is on the data stack. A generator's frame ends a chain only once it
+ * has yielded and let go of its caller. */
+static bool valid_root(const struct py_layout *l, int owner)
+{
+    if (l->frame_model == FRAME_MODEL_OBJECT)
+        return true;
+    if (l->internal_owner_min != OFFSET_NONE)
+        return owner >= (int)l->internal_owner_min;
+    return owner == OWNED_BY_THREAD;
+}
+
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
-                                struct raw_frame *out, size_t max, size_t *depth)
+                                const struct stack_bounds *bounds, struct raw_frame *out,
+                                size_t max, size_t *depth, bool *verified)
 {
     /* The layout facts used per frame, in locals: this loop runs for every
      * frame of every thread of every sample. */
@@ -66,11 +150,15 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     const uint32_t code_at = l->frame.code, owner_at = l->frame.owner;
     const uint32_t internal_owner = l->internal_owner_min;
     const uint64_t code_mask = l->executable_is_stackref ? ~STACKREF_TAG_MASK : ~(uint64_t)0;
+    /* Whether the innermost data-stack frame is still to be checked. */
+    bool check_top = l->frame_specials_words != OFFSET_NONE && bounds->known;
+    int owner = -1;     /* of the frame last visited */
     struct cycle_check cycle;
     cycle_check_init(&cycle);
     size_t n = 0, steps = 0;
     size_t max_steps = max * MAX_INTERNAL_FRAMES_PER_FRAME + MAX_INTERNAL_FRAMES_PER_FRAME;
     *depth = 0;
+    *verified = true;
     for (uint64_t addr = leaf; addr; steps++) {
         if (addr % FRAME_ALIGN)
             return WALK_BAD_FRAME;
@@ -80,11 +168,19 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             *depth = n;
             return WALK_TRUNCATED;
         }
-        const uint8_t *frame = snapshot_get(s, addr, read_size);
+        struct snapshot_watch w = snapshot_get_watched(s, addr, read_size, WATCH_FRAMES);
+        const uint8_t *frame = w.main;
         if (!frame)
             return unreadable(s);
+        if (!w.last) {
+            *verified = false;
+        } else if (!same_activation(l, frame, w.last, steps == 0) ||
+                   !frame_alive(l, bounds, addr, frame, w.last)) {
+            return WALK_MOVED;
+        }
         uint64_t back = field_u64(frame, back_at);
-        if (owner_at != OFFSET_NONE && frame[owner_at] >= internal_owner) {
+        owner = owner_at != OFFSET_NONE ? frame[owner_at] : -1;
+        if (owner_at != OFFSET_NONE && (uint32_t)owner >= internal_owner) {
             addr = back;    /* entry/shim frame: no Python function here */
             continue;
         }
@@ -97,6 +193,11 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         }
         if (code % FRAME_ALIGN)
             return WALK_BAD_FRAME;
+        if (check_top && owner == OWNED_BY_THREAD) {
+            if (!ends_at_stack_top(l, s, bounds, addr, code))
+                return WALK_MOVED;
+            check_top = false;
+        }
         if (n == max) {
             *depth = n;
             return WALK_TRUNCATED;
@@ -107,5 +208,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         addr = back;
     }
     *depth = n;
+    if (steps > 0 && !valid_root(l, owner))
+        return WALK_MOVED;
     return WALK_OK;
 }

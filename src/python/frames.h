@@ -13,6 +13,23 @@
  * cycle-checked, and any failure makes the thread's sample an error rather
  * than a wrong stack. (The resolver checks the rest: that the code object is
  * one, and the position lies inside it.)
+ *
+ * The thread runs while its frames are copied, so a stack read is only
+ * reported if it is proved to be one the thread really had. Every frame is
+ * watched (snapshot.h): both its copies must show the same activation (code,
+ * caller and, for a caller, the position of its call), so each held still
+ * around the moment between the two copies. And at that moment each must
+ * have been alive, not a finished frame still linked from somewhere:
+ *  - 3.11+: outside the free part of the thread's data stack (above
+ *    datastack_top) in both copies of the thread state; the outermost frame
+ *    must be an interpreter entry frame (3.12+) or on the data stack (3.11),
+ *    not a generator whose caller link was cleared when it yielded; and in
+ *    3.11–3.12 the innermost data-stack frame must end at datastack_top
+ *    (see layout.h for why);
+ *  - 3.8–3.10: its reference count above zero and its state "executing" in
+ *    both copies.
+ * (The pointers that lead to the innermost frame are watched as well, by
+ * threads.c.) A stack that fails is WALK_MOVED.
  */
 #ifndef STROBE_PYTHON_FRAMES_H
 #define STROBE_PYTHON_FRAMES_H
@@ -35,15 +52,29 @@ enum walk_status {
     WALK_UNREADABLE,    /* a frame or code object could not be read */
     WALK_BAD_FRAME,     /* a frame failed validation (torn or corrupt) */
     WALK_CYCLE,         /* the chain loops */
+    WALK_MOVED,         /* the stack changed while it was copied, or led into
+                           dead frames */
     WALK_GONE,          /* the process cannot be read any more */
 };
 
-#define WALK_STATUS_COUNT 6
+#define WALK_STATUS_COUNT 7
+
+/* The free part of a thread's current data-stack chunk, [top, limit), as
+ * each copy of its thread state (MAIN, WATCH) tells: no live frame lies there
+ * (3.11+). known is false for frame objects. */
+struct stack_bounds {
+    struct { uint64_t top, limit; } copy[2];
+    bool known;
+};
 
 const char *walk_status_name(enum walk_status st);
 
-/* Walk from `leaf`; frames land in out[0..*depth), innermost first. */
+/* Walk from `leaf`; frames land in out[0..*depth), innermost first.
+ * *verified is false if some frame (or the bounds) had no second copy yet to
+ * check it by: the stack reached memory the plan did not cover, worth a
+ * second look. */
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
-                                struct raw_frame *out, size_t max, size_t *depth);
+                                const struct stack_bounds *bounds, struct raw_frame *out,
+                                size_t max, size_t *depth, bool *verified);
 
 #endif

@@ -22,6 +22,8 @@ void layout_finish(struct py_layout *l)
     l->frame_read_size = MAX(MAX(field_end(l->frame.back, ptr), field_end(l->frame.code, ptr)),
                              MAX(field_end(l->frame.position, position_size),
                                  field_end(l->frame.owner, 1)));
+    l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.refcount, ptr));
+    l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.state, 1));
 
     l->code_read_size = MAX(field_end(l->ob_type, ptr), field_end(l->code.ob_size, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.firstlineno, 4));

@@ -48,6 +48,14 @@ struct py_layout {
     uint32_t internal_owner_min;
     /* Bytes of bytecode per unit of f_lasti (1 in 3.8–3.9, 2 in 3.10). */
     uint32_t lasti_unit;
+    /* 3.11–3.12: a frame on the data stack spans co_nlocalsplus +
+     * co_stacksize + this many words, so the innermost one ends exactly at
+     * datastack_top. These versions publish the current frame through a
+     * _PyCFrame on the C stack whose current_frame is briefly uninitialised
+     * when an evaluation loop starts; this is how strobe tells such a value
+     * from the real innermost frame. OFFSET_NONE: not checked (3.13+ set
+     * tstate->current_frame directly). */
+    uint32_t frame_specials_words;
 
     struct {
         uint32_t interpreters_head;
@@ -71,6 +79,10 @@ struct py_layout {
         uint32_t frame;             /* frame, cframe or current_frame */
         uint32_t thread_id;         /* pthread_t */
         uint32_t native_thread_id;  /* OFFSET_NONE before 3.11 */
+        /* The free part of the current data-stack chunk (3.11+), where no
+         * live frame lies: [datastack_top, datastack_limit). */
+        uint32_t datastack_top;
+        uint32_t datastack_limit;
     } tstate;
     struct {
         uint32_t current_frame;     /* within _PyCFrame (3.11–3.12) */
@@ -80,7 +92,14 @@ struct py_layout {
         uint32_t code;              /* f_code or f_executable */
         uint32_t position;          /* f_lasti (int) or prev_instr/instr_ptr */
         uint32_t owner;             /* OFFSET_NONE for frame objects */
+        uint32_t refcount;          /* ob_refcnt of a frame object; 0 once freed
+                                       (OFFSET_NONE for interpreter frames) */
+        uint32_t state;             /* f_executing or f_state, a byte (3.8–3.10) */
     } frame;
+    /* The values of frame.state (bit n: value n) of a frame that is running
+     * or calling: 1 in 3.8–3.9, FRAME_EXECUTING and FRAME_UNWINDING in 3.10.
+     * A finished frame object can outlive its call and still be linked. */
+    uint32_t frame_live_states;
     struct {
         uint32_t ob_size;           /* code units (3.11+ code is a var-object) */
         uint32_t firstlineno;
@@ -89,6 +108,8 @@ struct py_layout {
         uint32_t qualname;          /* OFFSET_NONE before 3.11 */
         uint32_t linetable;         /* co_lnotab or co_linetable */
         uint32_t code_adaptive;     /* first instruction (3.11+) */
+        uint32_t stacksize;         /* int co_stacksize (see frame_specials_words) */
+        uint32_t nlocalsplus;       /* int co_nlocalsplus */
     } code;
     struct {
         uint32_t ob_size;

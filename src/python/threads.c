@@ -32,18 +32,68 @@ static uint64_t thread_tid(struct py_target *t, struct snapshot *s, const uint8_
     return tid && *tid > 0 ? (uint64_t)*tid : 0;
 }
 
-/* The innermost frame of a thread state, or 0. */
-static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, const uint8_t *ts,
-                              uint64_t *leaf)
+/*
+ * Where the thread's live data-stack frames can be (3.11+): datastack_top
+ * and datastack_limit are adjacent, and watched, so that frames are checked
+ * against both copies (see frames.h). Without a second copy yet, the thread
+ * is unverified.
+ */
+static bool thread_stack_bounds(const struct py_layout *l, struct snapshot *s, uint64_t tstate,
+                                struct py_thread *thr)
 {
-    uint64_t frame = field_u64(ts, l->tstate.frame);
-    if (l->frame_via_cframe && frame) {
+    thr->bounds.known = false;
+    if (l->tstate.datastack_top == OFFSET_NONE)
+        return true;
+    struct snapshot_watch w = snapshot_get_watched(s, tstate + l->tstate.datastack_top,
+                                                   sizeof(thr->bounds.copy[0]), WATCH_ANCHORS);
+    if (!w.main)
+        return false;
+    memcpy(&thr->bounds.copy[0], w.main, sizeof(thr->bounds.copy[0]));
+    if (!w.last) {
+        thr->leaf_verified = false;
+        thr->bounds.copy[1] = thr->bounds.copy[0];
+    } else {
+        memcpy(&thr->bounds.copy[1], w.last, sizeof(thr->bounds.copy[1]));
+    }
+    thr->bounds.known = true;
+    return true;
+}
+
+/*
+ * A pointer on the way to the innermost frame, watched: if its two copies
+ * differ the thread moved while it was read (frames.h); without a second
+ * copy yet, it is unverified.
+ */
+static bool read_frame_pointer(struct snapshot *s, uint64_t addr, struct py_thread *thr,
+                               uint64_t *value)
+{
+    struct snapshot_watch w = snapshot_get_watched(s, addr, sizeof(*value), WATCH_ANCHORS);
+    if (!w.main)
+        return false;
+    memcpy(value, w.main, sizeof(*value));
+    if (!w.last)
+        thr->leaf_verified = false;
+    else if (memcmp(w.main, w.last, sizeof(*value)) != 0)
+        thr->leaf_moved = true;
+    return true;
+}
+
+/* The innermost frame of a thread state (0 if none), and its stack bounds. */
+static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, uint64_t tstate,
+                              struct py_thread *thr)
+{
+    thr->leaf_moved = false;
+    thr->leaf_verified = true;
+    thr->read_no = s->reads;
+    if (!read_frame_pointer(s, tstate + l->tstate.frame, thr, &thr->leaf_frame))
+        return false;
+    if (l->frame_via_cframe && thr->leaf_frame) {
         /* 3.11–3.12: tstate->cframe->current_frame. */
-        if (!snapshot_get_u64(s, frame + l->cframe.current_frame, &frame))
+        if (!read_frame_pointer(s, thr->leaf_frame + l->cframe.current_frame, thr,
+                                &thr->leaf_frame))
             return false;
     }
-    *leaf = frame;
-    return true;
+    return !thr->leaf_frame || thread_stack_bounds(l, s, tstate, thr);
 }
 
 /*
@@ -71,7 +121,7 @@ bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread
     const struct py_layout *l = &t->layout;
     const uint8_t *ts = snapshot_get(s, thr->tstate, l->tstate_read_size);
     return ts && field_u64(ts, l->tstate.interp) == thr->interp &&
-           thread_leaf_frame(l, s, ts, &thr->leaf_frame);
+           thread_leaf_frame(l, s, thr->tstate, thr);
 }
 
 /* Append the threads of one interpreter. */
@@ -99,7 +149,7 @@ static enum threads_status read_interp_threads(struct py_target *t, struct snaps
         thr->tstate = tstate;
         thr->interp = interp;
         thr->tid = thread_tid(t, s, ts);
-        if (!thread_leaf_frame(l, s, ts, &thr->leaf_frame))
+        if (!thread_leaf_frame(l, s, tstate, thr))
             return read_failure(s);
         (*count)++;
         tstate = field_u64(ts, l->tstate.next);

@@ -11,6 +11,7 @@
 #define STROBE_PYTHON_THREADS_H
 
 #include "proc/snapshot.h"
+#include "python/frames.h"
 #include "python/target.h"
 
 /* Bounds on remote lists; beyond them the rest is ignored and counted. */
@@ -24,6 +25,13 @@ struct py_thread {
     uint64_t interp;
     uint64_t tid;           /* kernel thread id; 0 if unknown */
     uint64_t leaf_frame;    /* innermost frame; 0 if the thread runs no Python */
+    /* Where its live frames can be (frames.h), from both copies of the
+     * thread state. The pointers that led to leaf_frame and the bounds are
+     * watched: leaf_moved if their copies differ, !leaf_verified if there
+     * was no second copy yet. */
+    struct stack_bounds bounds;
+    bool leaf_moved, leaf_verified;
+    uint64_t read_no;       /* the snapshot read (snapshot.reads) this is from */
 };
 
 enum threads_status {
@@ -47,8 +55,8 @@ struct code_generation {
 /* The code generation as it stands now, read directly (not from a sample). */
 bool py_code_generation_now(struct py_target *t, struct code_generation *gen);
 
-/* Re-read one thread's state (after snapshot_refresh): its innermost frame
- * now. false if it no longer looks like a thread of its interpreter. */
+/* Re-read one thread's state from the snapshot's latest read: its innermost
+ * frame now. false if it no longer looks like a thread of its interpreter. */
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);
 
 /* Fill out[0..max) with this sample's threads; *count is how many. */

@@ -57,6 +57,7 @@ struct profile_costs {
     uint64_t identity_checks_skipped;       /* proved by the code generation instead */
     bool generation_broken;                 /* the generation counter failed a self-check */
     uint64_t retries;                       /* thread walks retried after a torn read */
+    uint64_t second_looks;                  /* ... or for want of copies to check them */
     double cpu_user_s, cpu_system_s;        /* strobe's own CPU time */
     uint64_t peak_rss_kb;
 };

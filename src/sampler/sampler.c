@@ -20,15 +20,23 @@ struct sampler {
     struct profile *profile;
     struct snapshot snap;
     struct code_cache codes;
+    uint64_t first_read;        /* snapshot read the current sample began with */
     struct stack_resolver resolver;
     struct py_thread *threads;      /* scratch: PY_MAX_THREADS */
     struct raw_frame *frames;       /* scratch: PY_MAX_STACK_DEPTH */
 };
 
+/* Looks at one thread's stack per sample, at most: the first read and the
+ * second looks after it was caught changing. Each costs one quick read of
+ * the watched ranges; the odds of a stack moving during all of them fall
+ * geometrically. */
+#define SAMPLE_MAX_LOOKS 4
+
 static enum sample_error walk_error(enum walk_status st)
 {
     switch (st) {
-    case WALK_BAD_FRAME: return SAMPLE_ERROR_TORN;
+    case WALK_BAD_FRAME:
+    case WALK_MOVED: return SAMPLE_ERROR_TORN;
     case WALK_CYCLE: return SAMPLE_ERROR_CYCLE;
     default: return SAMPLE_ERROR_UNREADABLE;
     }
@@ -43,24 +51,35 @@ static void count_error(struct profile *p, enum sample_error e)
 /* How one attempt at a thread's stack went. */
 enum attempt {
     ATTEMPT_OK,
-    ATTEMPT_FAILED,     /* torn or unreadable: worth a second look */
+    ATTEMPT_TORN,       /* caught changing while read: worth another look */
+    ATTEMPT_UNCHECKED,  /* read, but without the copies to prove it held still */
+    ATTEMPT_FAILED,     /* unreadable, or not a stack at all */
     ATTEMPT_GONE,
 };
 
-/* Walk one thread and add its stack; on failure, the cause in *error. */
+/*
+ * Walk one thread and, if its stack is proved to be one the thread really
+ * had (frames.h), add it. On failure, the cause in *error.
+ */
 static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns,
                                bool second_look, enum sample_error *error)
 {
+    *error = SAMPLE_ERROR_TORN;
+    if (thr->leaf_moved)
+        return ATTEMPT_TORN;
     size_t depth = 0;
+    bool verified;
     uint64_t misses_before = s->snap.stats.misses;
-    enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, s->frames,
-                                         PY_MAX_STACK_DEPTH, &depth);
+    enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, &thr->bounds,
+                                         s->frames, PY_MAX_STACK_DEPTH, &depth, &verified);
     if (st == WALK_GONE)
         return ATTEMPT_GONE;
     if (st != WALK_OK && st != WALK_TRUNCATED) {
         *error = walk_error(st);
-        return ATTEMPT_FAILED;
+        return *error == SAMPLE_ERROR_TORN ? ATTEMPT_TORN : ATTEMPT_FAILED;
     }
+    if (!verified || !thr->leaf_verified)
+        return ATTEMPT_UNCHECKED;
     if (depth == 0)
         return ATTEMPT_OK;  /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
@@ -71,7 +90,7 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
                                                 truncated, from_plan, weight_ns);
     if (rs != RESOLVE_OK) {
         *error = rs == RESOLVE_TORN ? SAMPLE_ERROR_TORN : SAMPLE_ERROR_NOT_CODE;
-        return ATTEMPT_FAILED;
+        return rs == RESOLVE_TORN ? ATTEMPT_TORN : ATTEMPT_FAILED;
     }
     s->profile->stats.thread_samples++;
     s->profile->stats.truncated += truncated;
@@ -79,28 +98,70 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
 }
 
 /*
- * Sample one thread. A stack caught changing while it was read gets one
- * second look at fresh data before it counts as an error — for this thread
- * only. false if the target is gone.
+ * One look at a thread. Its thread state is read again first if the target
+ * was read again since (a second look, maybe for another thread): its
+ * pointers and bounds must be as recent as the frames they are checked
+ * with. Frames from any read but the sample's first are a second look.
+ */
+static enum attempt look_at_thread(struct sampler *s, struct py_thread *thr, uint64_t weight_ns,
+                                   enum sample_error *error)
+{
+    if (thr->read_no != s->snap.reads) {
+        if (!py_thread_refresh(s->target, &s->snap, thr)) {
+            *error = SAMPLE_ERROR_TORN;
+            return s->snap.last_error == REMOTE_GONE ? ATTEMPT_GONE : ATTEMPT_FAILED;
+        }
+        if (!thr->leaf_frame)
+            return ATTEMPT_OK;  /* it left Python meanwhile */
+    }
+    return try_thread(s, thr, weight_ns, s->snap.reads != s->first_read, error);
+}
+
+/*
+ * Read again what a second look at a thread needs: after a torn read, only
+ * the watched ranges (quick, so the stack has less time to move again);
+ * after an unchecked or failed one, the whole plan with everything this
+ * thread needed added.
+ */
+static bool look_again(struct sampler *s, enum attempt a)
+{
+    struct profile_costs *c = &s->profile->costs;
+    enum remote_status rs;
+    if (a == ATTEMPT_TORN) {
+        c->retries++;
+        rs = snapshot_reread_watched(&s->snap);
+    } else {
+        c->second_looks++;
+        rs = snapshot_replan(&s->snap);
+    }
+    return rs != REMOTE_GONE && rs != REMOTE_DENIED;
+}
+
+/*
+ * Sample one thread. A stack caught changing while it was read gets up to
+ * SAMPLE_MAX_LOOKS looks in all; one whose frames had no second copies yet
+ * (it moved somewhere new) or could not be read gets one more, with the plan
+ * extended. Only then is it an error — for this thread only. false if the
+ * target is gone.
  */
 static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
 {
     enum sample_error error = SAMPLE_ERROR_UNREADABLE;
-    enum attempt a = try_thread(s, thr, weight_ns, false, &error);
-    if (a == ATTEMPT_FAILED) {
-        s->profile->costs.retries++;
-        struct py_thread fresh = *thr;
-        enum remote_status rs = snapshot_refresh(&s->snap);
-        if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
+    struct py_thread current = *thr;
+    enum attempt a = look_at_thread(s, &current, weight_ns, &error);
+    bool replanned = false;
+    for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
+         looks++) {
+        if (a != ATTEMPT_TORN) {
+            if (replanned)
+                break;  /* moved again, out of what was planned */
+            replanned = true;
+        }
+        if (!look_again(s, a))
             return false;
-        if (!py_thread_refresh(s->target, &s->snap, &fresh))
-            a = ATTEMPT_FAILED;
-        else if (!fresh.leaf_frame)
-            a = ATTEMPT_OK;     /* it left Python meanwhile */
-        else
-            a = try_thread(s, &fresh, weight_ns, true, &error);
+        a = look_at_thread(s, &current, weight_ns, &error);
     }
-    if (a == ATTEMPT_FAILED)
+    if (a != ATTEMPT_OK && a != ATTEMPT_GONE)
         count_error(s->profile, error);
     return a != ATTEMPT_GONE;
 }
@@ -112,6 +173,7 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     enum remote_status rs = snapshot_begin(&s->snap);
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
+    s->first_read = s->snap.reads;
     size_t count = 0;
     struct code_generation gen;
     enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS,

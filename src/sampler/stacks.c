@@ -93,14 +93,17 @@ static inline bool still_valid(struct stack_resolver *r, struct py_code *e, bool
         r->identity_checks_skipped++;
         return true;
     }
-    if (e->checked_sample == r->sample_no)
-        return true;    /* read already in this sample (recursion, other threads) */
+    if (e->checked_read == r->snap->reads)
+        return true;    /* checked already in this copy (recursion, other threads) */
     return check_identity(r, e, by_generation);
 }
 
 /*
  * The identity of the code object at `addr`: from this sample's snapshot, or
- * (`direct`) read from the target now, outside the plan.
+ * (`direct`) read from the target now, outside the plan. From the snapshot
+ * it is a LATE copy, taken after the frames that point to it: an object
+ * replaced after it was copied but before the frames were (at an address
+ * reused for a function called meanwhile) would pass for the new one.
  */
 static bool read_identity(struct stack_resolver *r, uint64_t addr, bool direct,
                           struct code_identity *id)
@@ -109,7 +112,7 @@ static bool read_identity(struct stack_resolver *r, uint64_t addr, bool direct,
     uint8_t header_copy[CODE_HEADER_MAX];
     const uint8_t *header = NULL;
     if (!direct)
-        header = snapshot_get(r->snap, addr, l->code_read_size);
+        header = snapshot_get_late(r->snap, addr, l->code_read_size);
     else if (l->code_read_size <= sizeof(header_copy) &&
              remote_read(r->snap->remote, addr, header_copy, l->code_read_size) == REMOTE_OK)
         header = header_copy;
@@ -117,8 +120,12 @@ static bool read_identity(struct stack_resolver *r, uint64_t addr, bool direct,
         return false;
     *id = code_identity_from(l, header);
     uint64_t hash_at = id->plain_name + l->unicode.hash;
-    if (!direct)
-        return snapshot_get_u64(r->snap, hash_at, (uint64_t *)&id->name_hash);
+    if (!direct) {
+        const void *hash = snapshot_get_late(r->snap, hash_at, sizeof(id->name_hash));
+        if (hash)
+            memcpy(&id->name_hash, hash, sizeof(id->name_hash));
+        return hash != NULL;
+    }
     return remote_read(r->snap->remote, hash_at, &id->name_hash, sizeof(id->name_hash)) ==
            REMOTE_OK;
 }
@@ -146,7 +153,7 @@ static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_
             r->generation_broken = true;
         return !r->generation_broken;
     }
-    e->checked_sample = r->sample_no;
+    e->checked_read = r->snap->reads;
     if (generation_steady(r)) {
         e->trusted = true;
         e->trusted_generation = r->generation.value;
@@ -166,7 +173,7 @@ static uint32_t resolve_code(struct stack_resolver *r, uint64_t addr, bool trust
     index = code_cache_resolve(r->codes, addr, &id);
     if (index != ID_NONE) {
         struct py_code *e = code_cache_get(r->codes, index);
-        e->checked_sample = r->sample_no;
+        e->checked_read = r->snap->reads;
         e->trusted = generation_steady(r);
         e->trusted_generation = r->generation.value;
     }

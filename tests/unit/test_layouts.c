@@ -50,6 +50,15 @@ static void test_table_matches_headers(void **state)
     CHECK(l->interp.threads_head, offsetof(PyInterpreterState, tstate_head));
     CHECK(l->tstate.frame, offsetof(PyThreadState, frame));
     CHECK(l->tstate.native_thread_id, OFFSET_NONE);
+    CHECK(l->tstate.datastack_top, OFFSET_NONE);
+    CHECK(l->frame.refcount, offsetof(PyObject, ob_refcnt));
+#if PY_MINOR_VERSION <= 9
+    CHECK(l->frame.state, offsetof(PyFrameObject, f_executing));
+    CHECK(l->frame_live_states, 1u << 1);
+#else
+    CHECK(l->frame.state, offsetof(PyFrameObject, f_state));
+    CHECK(l->frame_live_states, 1u << FRAME_EXECUTING | 1u << FRAME_UNWINDING);
+#endif
     CHECK(l->frame.back, offsetof(PyFrameObject, f_back));
     CHECK(l->frame.code, offsetof(PyFrameObject, f_code));
     CHECK(l->frame.position, offsetof(PyFrameObject, f_lasti));
@@ -59,6 +68,10 @@ static void test_table_matches_headers(void **state)
     CHECK(l->tstate.frame, offsetof(PyThreadState, cframe));
     CHECK(l->cframe.current_frame, offsetof(_PyCFrame, current_frame));
     CHECK(l->tstate.native_thread_id, offsetof(PyThreadState, native_thread_id));
+    CHECK(l->tstate.datastack_top, offsetof(PyThreadState, datastack_top));
+    CHECK(l->tstate.datastack_limit, offsetof(PyThreadState, datastack_limit));
+    CHECK(l->frame.refcount, OFFSET_NONE);
+    CHECK(l->frame.state, OFFSET_NONE);
     CHECK(l->frame.back, offsetof(_PyInterpreterFrame, previous));
     CHECK(l->frame.code, offsetof(_PyInterpreterFrame, f_code));
     CHECK(l->frame.position, offsetof(_PyInterpreterFrame, prev_instr));
@@ -66,6 +79,9 @@ static void test_table_matches_headers(void **state)
     CHECK(l->code.qualname, offsetof(PyCodeObject, co_qualname));
     CHECK(l->code.code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
     CHECK(l->code.ob_size, offsetof(PyVarObject, ob_size));
+    CHECK(l->code.stacksize, offsetof(PyCodeObject, co_stacksize));
+    CHECK(l->code.nlocalsplus, offsetof(PyCodeObject, co_nlocalsplus));
+    CHECK(l->frame_specials_words, FRAME_SPECIALS_SIZE);
     CHECK(l->frame_model, FRAME_MODEL_INTERPRETER);
 #endif
 #if PY_MINOR_VERSION >= 12
@@ -112,6 +128,7 @@ static void test_table_matches_headers(void **state)
     d.thread_state.current_frame = 107;
     d.thread_state.thread_id = 108;
     d.thread_state.native_thread_id = 109;
+    d.thread_state.datastack_chunk = 125;
     d.interpreter_frame.size = 1000;
     d.interpreter_frame.previous = 110;
     d.interpreter_frame.executable = 111;
@@ -129,7 +146,7 @@ static void test_table_matches_headers(void **state)
     d.bytes_object.ob_size = 120;
     d.bytes_object.ob_sval = 121;
     d.unicode_object.size = 1000;
-    d.unicode_object.state = 122;
+    d.unicode_object.state = 140;   /* after length and the hash that follows it */
     d.unicode_object.length = 123;
     d.unicode_object.asciiobject_size = 124;
 
@@ -159,10 +176,17 @@ static void test_table_matches_headers(void **state)
     CHECK(l.code.code_adaptive, 119);
     CHECK(l.bytes.ob_size, 120);
     CHECK(l.bytes.ob_sval, 121);
-    CHECK(l.unicode.state, 122);
+    CHECK(l.unicode.state, 140);
+    CHECK(l.unicode.hash, 123 + 8);
     CHECK(l.unicode.length, 123);
     CHECK(l.unicode.ascii_data, 124);
     CHECK(l.ob_type, 8);
+    CHECK(l.tstate.datastack_top, 125 + 8);
+    CHECK(l.tstate.datastack_limit, 125 + 16);
+    /* What the table says about datastack_chunk, the headers confirm about
+     * the two fields strobe derives from it. */
+    CHECK(offsetof(PyThreadState, datastack_top), offsetof(PyThreadState, datastack_chunk) + 8);
+    CHECK(offsetof(PyThreadState, datastack_limit), offsetof(PyThreadState, datastack_chunk) + 16);
 #if PY_MINOR_VERSION == 13
     /* 3.13's generation counter is not in the table: strobe uses the offset
      * of func_state.next_version, only for an interpreter of this size. */

@@ -144,16 +144,77 @@ static void test_late_ranges_are_read_last(void **state)
     assert_non_null(snapshot_get(&fx->snap, addr(fx, 4, 0), 8));
     snapshot_end(&fx->snap);
     assert_int_equal(fx->snap.nranges, 2);
-    /* Range 0 (lower address) is the late one, yet it is read second. */
-    assert_true(fx->snap.ranges[0].late);
-    assert_int_equal(fx->snap.iov_range[0], 1);
-    assert_int_equal(fx->snap.iov_range[1], 0);
-    /* A late request is never served by an earlier, non-late copy. */
+    /* The MAIN range sorts first although its address is higher, and is read
+     * first. */
+    assert_int_equal(fx->snap.ranges[0].phase, PHASE_MAIN);
+    assert_int_equal(fx->snap.ranges[1].phase, PHASE_LATE);
+    assert_int_equal(fx->snap.ranges[1].start, addr(fx, 0, 0));
+    assert_int_equal(fx->snap.iov_range[0], 0);
+    assert_int_equal(fx->snap.iov_range[1], 1);
+    /* A late request is never served by an earlier, MAIN copy. */
     uint64_t misses = fx->snap.stats.misses;
     assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
     assert_non_null(snapshot_get_late(&fx->snap, addr(fx, 4, 0), 8));
     snapshot_end(&fx->snap);
     assert_int_equal(fx->snap.stats.misses, misses + 1);
+}
+
+static void test_watched_bytes_get_a_second_copy(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t *p = (uint64_t *)(fx->mem + 2 * fx->page + 256);
+    *p = 7;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    struct snapshot_watch w = snapshot_get_watched(&fx->snap, addr(fx, 2, 256), 8, WATCH_FRAMES);
+    assert_non_null(w.main);
+    assert_null(w.last);    /* not planned yet */
+    /* A second look within the sample plans it: both copies now. */
+    uint64_t syscalls = fx->remote.counters.syscalls;
+    assert_int_equal(snapshot_replan(&fx->snap), REMOTE_OK);
+    assert_int_equal(fx->remote.counters.syscalls - syscalls, 1);
+    w = snapshot_get_watched(&fx->snap, addr(fx, 2, 256), 8, WATCH_FRAMES);
+    assert_non_null(w.main);
+    assert_non_null(w.last);
+    assert_memory_equal(w.main, w.last, 8);
+    snapshot_end(&fx->snap);
+    /* Next sample: one system call reads both copies, fresh. */
+    *p = 8;
+    syscalls = fx->remote.counters.syscalls;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    w = snapshot_get_watched(&fx->snap, addr(fx, 2, 256), 8, WATCH_FRAMES);
+    assert_int_equal(fx->remote.counters.syscalls - syscalls, 1);
+    assert_non_null(w.last);
+    assert_int_equal(*(const uint64_t *)w.main, 8);
+    assert_int_equal(*(const uint64_t *)w.last, 8);
+    snapshot_end(&fx->snap);
+}
+
+static void test_reading_order(void **state)
+{
+    struct fixture *fx = *state;
+    /* Watched bytes on three pages far apart, an unwatched value above the
+     * first two, and a late value below them all. */
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+        for (size_t page = 1; page < PAGES; page += 3)
+            assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, page, 0), 8, WATCH_FRAMES).main);
+        assert_non_null(snapshot_get(&fx->snap, addr(fx, 5, 2048), 8));
+        assert_non_null(snapshot_get_late(&fx->snap, addr(fx, 0, 0), 8));
+        snapshot_end(&fx->snap);
+    }
+    const struct snapshot *s = &fx->snap;
+    size_t watch = s->phase_begin[PHASE_WATCH], late = s->phase_begin[PHASE_LATE];
+    assert_int_equal(watch, 4);                 /* MAIN: 3 watched + 1 */
+    assert_int_equal(late - watch, 3);
+    assert_int_equal(s->nranges - late, 1);
+    /* MAIN ranges without watched bytes first, then those with, rising. */
+    assert_int_equal(s->ranges[s->iov_range[0]].start, addr(fx, 5, 2048));
+    for (size_t i = 1; i < 4; i++)
+        assert_int_equal(s->ranges[s->iov_range[i]].start, addr(fx, 1 + 3 * (i - 1), 0));
+    /* Second copies right after, falling; the late value last. */
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(s->iov_range[4 + i], late - 1 - i);
+    assert_int_equal(s->iov_range[7], late);
 }
 
 static void test_bad_requests(void **state)
@@ -190,6 +251,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmapped_page_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_ranges_leave_and_shrink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_ranges_are_read_last, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watched_bytes_get_a_second_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reading_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test(test_gone_process),
     };
