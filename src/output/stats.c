@@ -24,10 +24,11 @@ void stats_write(FILE *f, const struct profile *p)
             per(c->syscalls, samples), (unsigned long long)c->syscalls);
     fprintf(f, "  bytes read         %.1f KiB per sample\n", per(c->bytes_read, samples) / 1024);
     fprintf(f, "  read plan          %llu ranges, %.1f KiB; %.3f%% of reads from it, "
-               "%llu on demand, %llu rebuilds\n",
+               "%llu on demand, %llu rebuilds, %llu ranges found unmapped\n",
             (unsigned long long)c->plan_ranges, (double)c->plan_bytes / 1024,
             100.0 * per(c->plan_hits, c->plan_hits + c->plan_misses),
-            (unsigned long long)c->plan_misses, (unsigned long long)c->plan_rebuilds);
+            (unsigned long long)c->plan_misses, (unsigned long long)c->plan_rebuilds,
+            (unsigned long long)c->plan_unmapped);
     fprintf(f, "  code objects       %llu decoded, %llu replaced after their address was reused, "
                "%llu unreadable\n",
             (unsigned long long)c->code_decoded, (unsigned long long)c->code_replaced,

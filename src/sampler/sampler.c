@@ -30,7 +30,7 @@ struct sampler {
  * second looks after it was caught changing. Each costs one quick read of
  * the watched ranges; the odds of a stack moving during all of them fall
  * geometrically. */
-#define SAMPLE_MAX_LOOKS 4
+#define SAMPLE_MAX_LOOKS 6
 
 static enum sample_error walk_error(enum walk_status st)
 {
@@ -213,6 +213,7 @@ static void record_costs(struct sampler *s)
     c->plan_hits = s->snap.stats.hits;
     c->plan_misses = s->snap.stats.misses;
     c->plan_rebuilds = s->snap.stats.rebuilds;
+    c->plan_unmapped = s->snap.stats.failed_ranges;
     c->code_decoded = s->codes.stats.decoded;
     c->code_replaced = s->codes.stats.replaced;
     c->code_failed = s->codes.stats.failed;

@@ -78,24 +78,34 @@ static bool generation_steady(const struct stack_resolver *r)
            r->generation.value == r->previous_generation.value;
 }
 
-/*
- * Is entry `e` still the code object at its address, for frames read in this
- * sample? `trust` says the frames came from the batched read and this is not
- * a self-check sample, so the generation proof may stand in for a read.
- */
-static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_generation);
+/* How a stack's code objects are known to be what the cache says. */
+enum identity_proof {
+    /* Frames from the sample's first read, before its generation counter:
+     * an unchanged counter proves an entry trusted under it. */
+    PROOF_BY_GENERATION,
+    /* The same, in a sample that checks the counter: what it would prove is
+     * read directly from the target and compared. */
+    PROOF_SELF_CHECK,
+    /* Frames from a later read (a second look, pages fetched on demand):
+     * every identity is read from the snapshot's latest copy. */
+    PROOF_BY_READING,
+};
 
-static inline bool still_valid(struct stack_resolver *r, struct py_code *e, bool trust)
+/* Is entry `e` still the code object at its address, for these frames? */
+static bool check_identity(struct stack_resolver *r, struct py_code *e, bool self_check);
+
+static inline bool still_valid(struct stack_resolver *r, struct py_code *e,
+                               enum identity_proof proof)
 {
     bool by_generation = e->trusted && r->generation.valid && !r->generation_broken &&
                          e->trusted_generation == r->generation.value;
-    if (trust && by_generation) {
+    if (proof == PROOF_BY_GENERATION && by_generation) {
         r->identity_checks_skipped++;
         return true;
     }
     if (e->checked_read == r->snap->reads)
         return true;    /* checked already in this copy (recursion, other threads) */
-    return check_identity(r, e, by_generation);
+    return check_identity(r, e, proof == PROOF_SELF_CHECK && by_generation);
 }
 
 /*
@@ -130,16 +140,16 @@ static bool read_identity(struct stack_resolver *r, uint64_t addr, bool direct,
            REMOTE_OK;
 }
 
-/* Read the identity of e's code object in this sample and compare. */
-static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_generation)
+/* Read the identity of e's code object and compare. */
+static bool check_identity(struct stack_resolver *r, struct py_code *e, bool self_check)
 {
     r->identity_checks++;
     struct code_identity id;
     /* A self-check reads directly, so that it does not grow the plan. */
-    if (!read_identity(r, e->addr, by_generation, &id))
+    if (!read_identity(r, e->addr, self_check, &id))
         return false;
     if (!code_identity_equal(&id, &e->id)) {
-        if (!by_generation)
+        if (!self_check)
             return false;
         /* A self-check read the object after the sample's generation was
          * read, so the object may have died since (the frames of this sample
@@ -162,10 +172,10 @@ static bool check_identity(struct stack_resolver *r, struct py_code *e, bool by_
 }
 
 /* The cache entry for a frame's code object, read and decoded if needed. */
-static uint32_t resolve_code(struct stack_resolver *r, uint64_t addr, bool trust)
+static uint32_t resolve_code(struct stack_resolver *r, uint64_t addr, enum identity_proof proof)
 {
     uint32_t index = code_cache_find(r->codes, addr);
-    if (index != ID_NONE && still_valid(r, code_cache_get(r->codes, index), trust))
+    if (index != ID_NONE && still_valid(r, code_cache_get(r->codes, index), proof))
         return index;
     struct code_identity id;
     if (!read_identity(r, addr, false, &id))
@@ -198,7 +208,8 @@ static uint32_t frame_symbol(struct stack_resolver *r, struct py_code *code, int
 
 /* How many root-side frames of this stack equal the memo's and can be reused. */
 static size_t common_prefix(struct stack_resolver *r, const struct stack_memo *m,
-                            const struct raw_frame *frames, size_t depth, bool trust)
+                            const struct raw_frame *frames, size_t depth,
+                            enum identity_proof proof)
 {
     if (m->code_epoch != r->codes->epoch)
         return 0;
@@ -211,7 +222,7 @@ static size_t common_prefix(struct stack_resolver *r, const struct stack_memo *m
         if (rf->code != mf->code || rf->offset != mf->offset)
             break;
         if (rf->code != validated) {
-            if (!still_valid(r, code_cache_get(r->codes, mf->code_index), trust))
+            if (!still_valid(r, code_cache_get(r->codes, mf->code_index), proof))
                 break;
             validated = rf->code;
         }
@@ -226,7 +237,9 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
     struct calltree *tree = &r->profile->tree;
     struct stack_memo *m = memo_for(r, tid);
     uint32_t epoch = r->codes->epoch;
-    bool trust = from_plan && r->sample_no % GENERATION_SELF_CHECK_SAMPLES != 0;
+    enum identity_proof proof = !from_plan ? PROOF_BY_READING
+                                : r->sample_no % GENERATION_SELF_CHECK_SAMPLES == 0 ? PROOF_SELF_CHECK
+                                                                                   : PROOF_BY_GENERATION;
     uint32_t parent = calltree_root(tree, tid);
     size_t common = 0;
     if (truncated) {
@@ -234,7 +247,7 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         parent = calltree_child(tree, parent, r->profile->truncated_frame);
         m->depth = 0;
     } else {
-        common = common_prefix(r, m, frames, depth, trust);
+        common = common_prefix(r, m, frames, depth, proof);
         if (common)
             parent = m->frames[common - 1].node;
     }
@@ -247,7 +260,7 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
     enum resolve_status status = RESOLVE_OK;
     for (size_t i = common; i < depth && status == RESOLVE_OK; i++) {
         const struct raw_frame *rf = &frames[depth - 1 - i];
-        uint32_t index = resolve_code(r, rf->code, trust);
+        uint32_t index = resolve_code(r, rf->code, proof);
         if (index == ID_NONE) {
             status = RESOLVE_NOT_CODE;
             break;
