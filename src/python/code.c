@@ -65,6 +65,15 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
     id.linetable = read_u64_at(header, l->code.linetable);
     id.ob_size = (int64_t)read_u64_at(header, l->code.ob_size);
     memcpy(&id.firstlineno, header + l->code.firstlineno, sizeof(id.firstlineno));
+    if (l->frame_specials_words != OFFSET_NONE) {
+        int32_t stacksize, nlocalsplus;
+        memcpy(&stacksize, header + l->code.stacksize, sizeof(stacksize));
+        memcpy(&nlocalsplus, header + l->code.nlocalsplus, sizeof(nlocalsplus));
+        /* Corrupt sizes give a size no frame can end at the stack top with. */
+        id.frame_words = stacksize < 0 || nlocalsplus < 0
+                             ? -1
+                             : (int64_t)stacksize + nlocalsplus + l->frame_specials_words;
+    }
     return id;
 }
 

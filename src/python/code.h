@@ -36,6 +36,10 @@ struct code_identity {
     int64_t ob_size;
     int64_t name_hash;      /* hash field of the co_name str */
     int32_t firstlineno;
+    /* 3.11–3.12: words its frames take on the data stack (co_nlocalsplus +
+     * co_stacksize + FRAME_SPECIALS_SIZE), for the check in frames.h; 0 in
+     * other versions. */
+    int64_t frame_words;
 };
 
 struct py_code {
@@ -112,7 +116,7 @@ static inline bool code_identity_equal(const struct code_identity *a, const stru
     return a->ob_type == b->ob_type && a->filename == b->filename && a->name == b->name &&
            a->plain_name == b->plain_name && a->linetable == b->linetable &&
            a->ob_size == b->ob_size && a->name_hash == b->name_hash &&
-           a->firstlineno == b->firstlineno;
+           a->firstlineno == b->firstlineno && a->frame_words == b->frame_words;
 }
 
 #endif

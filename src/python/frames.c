@@ -15,8 +15,6 @@
 #define MAX_INTERNAL_FRAMES_PER_FRAME 4
 /* _PyFrameOwner: the frame lives on its thread's data stack. */
 #define OWNED_BY_THREAD 0
-/* Word size of the data stack. */
-#define STACK_WORD 8
 
 const char *walk_status_name(enum walk_status st)
 {
@@ -103,29 +101,6 @@ static bool frame_alive(const struct py_layout *l, const struct stack_bounds *b,
     return !b->known || !in_free_stack(l, b, addr);
 }
 
-/*
- * 3.11–3.12: does the innermost data-stack frame end exactly at
- * datastack_top (of the MAIN copy, read with the leaf pointer), as the real
- * one does (see layout.h)? A frame pointer read from an evaluation loop's
- * not yet initialised _PyCFrame fails this.
- */
-static bool ends_at_stack_top(const struct py_layout *l, struct snapshot *s,
-                              const struct stack_bounds *b, uint64_t addr, uint64_t code)
-{
-    uint32_t lo = MIN(l->code.stacksize, l->code.nlocalsplus);
-    uint32_t hi = MAX(l->code.stacksize, l->code.nlocalsplus) + sizeof(int32_t);
-    const uint8_t *fields = snapshot_get(s, code + lo, hi - lo);
-    if (!fields)
-        return false;
-    int32_t stacksize, nlocalsplus;
-    memcpy(&stacksize, fields + (l->code.stacksize - lo), sizeof(stacksize));
-    memcpy(&nlocalsplus, fields + (l->code.nlocalsplus - lo), sizeof(nlocalsplus));
-    if (stacksize < 0 || nlocalsplus < 0)
-        return false;
-    uint64_t words = (uint64_t)stacksize + (uint64_t)nlocalsplus + l->frame_specials_words;
-    return addr + words * STACK_WORD == b->copy[0].top;
-}
-
 /* Can a chain end (previous == NULL) at a frame of this owner? Every
  * evaluation loop starts from an entry frame (3.12+); in 3.11 the outermost
  * frame is on the data stack. A generator's frame ends a chain only once it
@@ -141,7 +116,8 @@ static bool valid_root(const struct py_layout *l, int owner)
 
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
-                                size_t max, size_t *depth, bool *verified)
+                                size_t max, size_t *depth, bool *verified,
+                                struct stack_end_check *end)
 {
     /* The layout facts used per frame, in locals: this loop runs for every
      * frame of every thread of every sample. */
@@ -150,8 +126,9 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     const uint32_t code_at = l->frame.code, owner_at = l->frame.owner;
     const uint32_t internal_owner = l->internal_owner_min;
     const uint64_t code_mask = l->executable_is_stackref ? ~STACKREF_TAG_MASK : ~(uint64_t)0;
-    /* Whether the innermost data-stack frame is still to be checked. */
-    bool check_top = l->frame_specials_words != OFFSET_NONE && bounds->known;
+    /* Whether the innermost data-stack frame is still to be found. */
+    bool find_end = l->frame_specials_words != OFFSET_NONE && bounds->known;
+    end->wanted = false;
     int owner = -1;     /* of the frame last visited */
     struct cycle_check cycle;
     cycle_check_init(&cycle);
@@ -193,14 +170,13 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         }
         if (code % FRAME_ALIGN)
             return WALK_BAD_FRAME;
-        if (check_top && owner == OWNED_BY_THREAD) {
-            if (!ends_at_stack_top(l, s, bounds, addr, code))
-                return WALK_MOVED;
-            check_top = false;
-        }
         if (n == max) {
             *depth = n;
             return WALK_TRUNCATED;
+        }
+        if (find_end && owner == OWNED_BY_THREAD) {
+            *end = (struct stack_end_check){ true, n, addr, bounds->copy[0].top };
+            find_end = false;
         }
         out[n].code = code;
         out[n].offset = frame_offset(l, frame, code);

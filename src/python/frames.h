@@ -69,12 +69,23 @@ struct stack_bounds {
 
 const char *walk_status_name(enum walk_status st);
 
+/* 3.11–3.12: the innermost frame on the data stack, which must end exactly
+ * at datastack_top; checked once its code object's size is known (by the
+ * stack resolver). */
+struct stack_end_check {
+    bool wanted;
+    size_t index;           /* in the walked frames, innermost first */
+    uint64_t frame_addr;
+    uint64_t top;           /* datastack_top, read with the leaf pointer */
+};
+
 /* Walk from `leaf`; frames land in out[0..*depth), innermost first.
  * *verified is false if some frame (or the bounds) had no second copy yet to
  * check it by: the stack reached memory the plan did not cover, worth a
  * second look. */
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
-                                size_t max, size_t *depth, bool *verified);
+                                size_t max, size_t *depth, bool *verified,
+                                struct stack_end_check *end);
 
 #endif

@@ -31,4 +31,6 @@ void layout_finish(struct py_layout *l)
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.name, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.qualname, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.linetable, ptr));
+    l->code_read_size = MAX(l->code_read_size, field_end(l->code.stacksize, 4));
+    l->code_read_size = MAX(l->code_read_size, field_end(l->code.nlocalsplus, 4));
 }

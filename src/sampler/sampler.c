@@ -70,8 +70,9 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     size_t depth = 0;
     bool verified;
     uint64_t misses_before = s->snap.stats.misses;
+    struct stack_end_check end;
     enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, &thr->bounds,
-                                         s->frames, PY_MAX_STACK_DEPTH, &depth, &verified);
+                                         s->frames, PY_MAX_STACK_DEPTH, &depth, &verified, &end);
     if (st == WALK_GONE)
         return ATTEMPT_GONE;
     if (st != WALK_OK && st != WALK_TRUNCATED) {
@@ -87,7 +88,7 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
      * not so for pages fetched on demand, nor for a second look. */
     bool from_plan = !second_look && s->snap.stats.misses == misses_before;
     enum resolve_status rs = stack_resolver_add(&s->resolver, thr->tid, s->frames, depth,
-                                                truncated, from_plan, weight_ns);
+                                                truncated, from_plan, &end, weight_ns);
     if (rs != RESOLVE_OK) {
         *error = rs == RESOLVE_TORN ? SAMPLE_ERROR_TORN : SAMPLE_ERROR_NOT_CODE;
         return rs == RESOLVE_TORN ? ATTEMPT_TORN : ATTEMPT_FAILED;

@@ -230,9 +230,22 @@ static size_t common_prefix(struct stack_resolver *r, const struct stack_memo *m
     return i;
 }
 
+/* Does the innermost data-stack frame end at the stack top (frames.h)? Its
+ * code object was resolved, and so checked, with the rest of the stack. */
+static bool ends_at_stack_top(const struct stack_resolver *r, const struct raw_frame *frames,
+                              const struct stack_end_check *end)
+{
+    uint32_t index = code_cache_find(r->codes, frames[end->index].code);
+    if (index == ID_NONE)
+        return false;
+    int64_t words = code_cache_get(r->codes, index)->id.frame_words;
+    return words > 0 && end->frame_addr + (uint64_t)words * sizeof(uint64_t) == end->top;
+}
+
 enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct raw_frame *frames, size_t depth,
-                                       bool truncated, bool from_plan, uint64_t ns)
+                                       bool truncated, bool from_plan,
+                                       const struct stack_end_check *end, uint64_t ns)
 {
     struct calltree *tree = &r->profile->tree;
     struct stack_memo *m = memo_for(r, tid);
@@ -273,6 +286,8 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         parent = calltree_child(tree, parent, frame_symbol(r, code, rf->offset));
         m->frames[i] = (struct stack_memo_frame){ rf->code, rf->offset, index, parent };
     }
+    if (status == RESOLVE_OK && end->wanted && !ends_at_stack_top(r, frames, end))
+        status = RESOLVE_TORN;
     /* If resolving replaced or cleared cache entries, the indices kept for
      * the frames before that point may be stale: start afresh next time. */
     m->depth = status != RESOLVE_OK || truncated || epoch != r->codes->epoch ? 0 : (uint32_t)depth;

@@ -78,10 +78,13 @@ enum resolve_status {
  * Record frames[0..depth) (innermost first) of thread `tid`, weighted `ns`.
  * `truncated` marks a stack cut at the depth limit; `from_plan` says every
  * frame came from the sample's batched read (none fetched on demand later),
- * which the generation proof requires. Nothing is recorded unless RESOLVE_OK.
+ * which the generation proof requires. `end`, if wanted, is checked against
+ * the size of its frame's code object (RESOLVE_TORN if it does not end at the
+ * stack top). Nothing is recorded unless RESOLVE_OK.
  */
 enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct raw_frame *frames, size_t depth,
-                                       bool truncated, bool from_plan, uint64_t ns);
+                                       bool truncated, bool from_plan,
+                                       const struct stack_end_check *end, uint64_t ns);
 
 #endif
