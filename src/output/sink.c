@@ -13,6 +13,26 @@
 #define TMP_SUFFIX ".strobe-tmp-XXXXXX"
 #define OUTPUT_FILE_MODE 0644
 
+static bool open_failed(struct sink *s, const char *path, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    free(s->path);
+    free(s->tmp_path);
+    memset(s, 0, sizeof(*s));
+    return false;
+}
+
+/* An existing output that is not a regular file (a device, a pipe): write
+ * to it as it is. */
+static bool open_in_place(struct sink *s, const char *path, char *err, size_t errlen)
+{
+    s->path = xstrdup(path);
+    s->f = fopen(path, "w");
+    if (!s->f)
+        return open_failed(s, path, err, errlen);
+    return true;
+}
+
 bool sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
@@ -20,19 +40,19 @@ bool sink_open(struct sink *s, const char *path, char *err, size_t errlen)
         s->f = stdout;
         return true;
     }
-    size_t len = strlen(path);
-    s->path = xstrdup(path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return open_in_place(s, path, err, errlen);
+    /* Through a symbolic link to a file, replace the file, not the link. */
+    char *resolved = realpath(path, NULL);
+    s->path = resolved ? resolved : xstrdup(path);
+    size_t len = strlen(s->path);
     s->tmp_path = xmalloc(len + sizeof(TMP_SUFFIX));
-    memcpy(s->tmp_path, path, len);
+    memcpy(s->tmp_path, s->path, len);
     memcpy(s->tmp_path + len, TMP_SUFFIX, sizeof(TMP_SUFFIX));
     int fd = mkstemp(s->tmp_path);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        free(s->path);
-        free(s->tmp_path);
-        memset(s, 0, sizeof(*s));
-        return false;
-    }
+    if (fd < 0)
+        return open_failed(s, path, err, errlen);
     /* mkstemp creates 0600; an output file should be readable like any other. */
     mode_t mask = umask(0);
     umask(mask);
@@ -49,11 +69,10 @@ bool sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 
 void sink_abort(struct sink *s)
 {
-    if (s->path) {
-        if (s->f)
-            fclose(s->f);
+    if (s->path && s->f)
+        fclose(s->f);
+    if (s->tmp_path)
         unlink(s->tmp_path);
-    }
     free(s->path);
     free(s->tmp_path);
     memset(s, 0, sizeof(*s));
@@ -67,17 +86,21 @@ bool sink_close(struct sink *s, char *err, size_t errlen)
             snprintf(err, errlen, "cannot write to standard output: %s", strerror(errno));
         return ok;
     }
-    bool ok = fflush(s->f) == 0 && !ferror(s->f) && fsync(fileno(s->f)) == 0;
+    bool ok = fflush(s->f) == 0 && !ferror(s->f);
+    /* Durable before it replaces the old file (a device cannot be synced). */
+    if (ok && s->tmp_path)
+        ok = fsync(fileno(s->f)) == 0;
     int saved = errno;
     ok = (fclose(s->f) == 0) && ok;
     s->f = NULL;
-    if (ok && rename(s->tmp_path, s->path) != 0) {
+    if (ok && s->tmp_path && rename(s->tmp_path, s->path) != 0) {
         saved = errno;
         ok = false;
     }
     if (!ok) {
         snprintf(err, errlen, "cannot write %s: %s", s->path, strerror(saved ? saved : EIO));
-        unlink(s->tmp_path);
+        if (s->tmp_path)
+            unlink(s->tmp_path);
     }
     free(s->path);
     free(s->tmp_path);

@@ -1,9 +1,12 @@
 /*
  * sink.h — where an output goes: stdout, or a file written safely.
  *
- * A file is written under a temporary name in the same directory and renamed
- * over the requested path only once complete, so a killed strobe or a full
- * disk never leaves a truncated file where the user expects a profile.
+ * A regular file is written under a temporary name in the same directory
+ * and renamed over the requested path only once complete, so a killed strobe
+ * or a full disk never leaves a truncated file where the user expects a
+ * profile. A path that leads through a symbolic link is written where the
+ * link points. Anything else that exists (a device such as /dev/null, a
+ * pipe, a socket) is written to directly: it must never be replaced.
  */
 #ifndef STROBE_OUTPUT_SINK_H
 #define STROBE_OUTPUT_SINK_H
@@ -15,7 +18,7 @@
 struct sink {
     FILE *f;
     char *path;         /* NULL: stdout */
-    char *tmp_path;
+    char *tmp_path;     /* NULL: written in place (not a regular file) */
 };
 
 /* Open `path` (NULL or "-" for stdout). false with a message on failure. */
