@@ -22,7 +22,13 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE $(WARNINGS) -Isrc -MMD -MP
 LDLIBS := -lelf -lm
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer builds (make fuzz): clang, coverage for the fuzzer, ASan+UBSan.
+BUILD := build-fuzz
+CC := clang
+CFLAGS += -Wno-unknown-warning-option -fsanitize=fuzzer-no-link,address,undefined \
+          -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),1)
 BUILD := build-asan
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -40,7 +46,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SRCS := $(filter-out tests/unit/test_layouts.c,$(UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps unit layouts integration check demo bench clean
+.PHONY: all deps unit layouts integration check demo bench clean fuzz fuzz-check fuzz-seeds \
+        fuzz-objs lint valgrind
 all: $(BIN)
 
 $(BIN): $(OBJS) $(MAIN_OBJ)
@@ -72,8 +79,21 @@ integration: $(BIN)
 check: deps
 	$(MAKE) all unit
 	$(MAKE) integration
+	$(MAKE) lint valgrind fuzz-check
 	$(MAKE) SANITIZE=1 all unit
 	$(MAKE) SANITIZE=1 integration
+
+# Static analysis: cppcheck and clang-tidy (.clang-tidy), no findings allowed;
+# each suppression is justified where it is made.
+LINT_SRCS := $(SRCS) src/main.c $(wildcard tests/fuzz/*.c)
+lint:
+	cppcheck --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
+	  --inline-suppr -q -Isrc -D_GNU_SOURCE src tests/fuzz
+	clang-tidy --quiet $(LINT_SRCS) -- -std=c11 -D_GNU_SOURCE -Isrc -Itests/fuzz
+
+# A short profile under valgrind: no invalid access, no definite leak.
+valgrind: $(BIN)
+	@tests/valgrind.sh $(abspath $(BIN))
 
 demo: deps all
 	@demo/run-demo.sh $(abspath $(BIN))
@@ -87,7 +107,42 @@ $(BUILD)/bench/wake_floor: bench/wake_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
+# Fuzzing (tests/fuzz/): every target reads hostile memory through the real
+# interpreter model. Seeds in tests/fuzz/corpus/ are recordings of real
+# interpreters (make fuzz-seeds). `make fuzz` fuzzes each target for
+# FUZZ_SECONDS; `make fuzz-check` (part of make check) replays the corpus and
+# fuzzes each target briefly. Findings land in build-fuzz/findings/.
+FUZZ_TARGETS := sampler linetable debug_offsets
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_WRAP := -Wl,--wrap=remote_read,--wrap=remote_readv
+FUZZ_BINS := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+# Inputs are bounded, as are the time and memory one input may take.
+FUZZ_ARGS := -max_len=1048576 -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=512
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fake_memory.c tests/fuzz/fake_memory.h
+	$(MAKE) FUZZ=1 fuzz-objs
+	clang $(filter-out -MMD -MP,$(CFLAGS)) -Wno-unknown-warning-option -Itests/fuzz \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(FUZZ_WRAP) \
+	  -o $@ $< tests/fuzz/fake_memory.c $(SRCS:src/%.c=build-fuzz/obj/%.o) $(LDLIBS)
+
+fuzz-objs: $(OBJS)
+
+fuzz: deps $(FUZZ_BINS)
+	@tests/fuzz/run-fuzzers.sh fuzz $(FUZZ_SECONDS) "$(FUZZ_ARGS)" $(FUZZ_TARGETS)
+
+fuzz-check: $(FUZZ_BINS)
+	@tests/fuzz/run-fuzzers.sh check $(FUZZ_CHECK_SECONDS) "$(FUZZ_ARGS)" $(FUZZ_TARGETS)
+
+# Record real interpreters' memory as seeds for fuzz_sampler.
+$(BUILD)/tests/record_seed: tests/fuzz/record_seed.c $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $(FUZZ_WRAP) -o $@ $< $(OBJS) $(LDLIBS)
+
+fuzz-seeds: $(BUILD)/tests/record_seed
+	@tests/fuzz/record-seeds.sh $(BUILD)/tests/record_seed
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -5,9 +5,12 @@
 #   build:  gcc make libelf-dev
 #   tests:  libcmocka-dev python3 python3-pytest util-linux (setpriv)
 #           python3.11-dbg: a debug-build interpreter for the test matrix
+#           clang libclang-rt-14-dev: libFuzzer (make fuzz, fuzz-check)
+#           valgrind cppcheck clang-tidy binutils (nm): make valgrind, lint
 set -eu
 
-PACKAGES="gcc make libc6-dev libelf-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg"
+PACKAGES="gcc make libc6-dev libelf-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg
+          clang libclang-rt-14-dev valgrind cppcheck clang-tidy binutils"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STRTAB_BLOCK_SIZE (64 * 1024)
+#define STRTAB_BLOCK_SIZE ((size_t)64 * 1024)
 
 /* Storage block; strings larger than a block get a block of their own. */
 struct strtab_block {

@@ -31,6 +31,8 @@
 #define RUNTIME_POLL_NS (500 * NS_PER_US)
 /* After this long without an interpreter, say what strobe is waiting for. */
 #define RUNTIME_WAIT_NOTICE_NS (5 * NS_PER_SEC)
+/* How often the target is checked for having exec'd another program. */
+#define EXEC_CHECK_NS (100 * NS_PER_MS)
 /* How often --realtime-stats prints. */
 #define REALTIME_STATS_PERIOD_NS NS_PER_SEC
 /* Grace period for a launched program told to stop after --duration. */
@@ -41,12 +43,16 @@ static void error_line(const char *msg)
     fprintf(stderr, "strobe: %s\n", msg);
 }
 
-/* State of the between-samples poll: the live statistics line. */
+/* State of the between-samples poll: the live statistics line, and the
+ * program image the target ran when sampling began. */
 struct poll_state {
     bool realtime_stats;
     bool terminal;
     uint64_t last_print_ns;
     struct profile_stats at_last_print;
+    pid_t pid;
+    uint64_t exec_id;
+    uint64_t exec_checked_ns;
 };
 
 static int poll_between_samples(void *ctx, const struct profile *p, uint64_t now_ns)
@@ -54,6 +60,12 @@ static int poll_between_samples(void *ctx, const struct profile *p, uint64_t now
     struct poll_state *ps = ctx;
     if (signals_stop_requested())
         return STOP_SIGNAL;
+    if (ps->exec_id && now_ns - ps->exec_checked_ns >= EXEC_CHECK_NS) {
+        ps->exec_checked_ns = now_ns;
+        uint64_t id = process_exec_id(ps->pid);
+        if (id && id != ps->exec_id)
+            return STOP_EXEC;
+    }
     if (ps->realtime_stats) {
         if (!ps->last_print_ns) {
             ps->last_print_ns = now_ns;
@@ -98,15 +110,64 @@ static int write_output(const struct options *o, const struct profile *p)
     return 0;
 }
 
-static enum stop_reason profile_target(const struct options *o, struct py_target *t,
-                                       struct profile *p)
+enum wait_result {
+    WAIT_ATTACHED,
+    WAIT_FAILED,        /* message in err */
+    WAIT_CHILD_EXITED,  /* exit code in *exit_code */
+    WAIT_INTERRUPTED,
+    WAIT_TIMED_OUT,     /* --duration ran out */
+};
+
+/* Sample the attached target until it stops us (see profile_target). */
+static enum stop_reason sample_target(const struct options *o, struct py_target *t,
+                                      struct profile *p)
 {
     struct sampler_options so = { .interval_ns = o->interval_ns, .duration_ns = o->duration_ns };
-    struct poll_state ps = { .realtime_stats = o->realtime_stats, .terminal = isatty(2) };
+    struct poll_state ps = { .realtime_stats = o->realtime_stats, .terminal = isatty(2),
+                             .pid = t->pid, .exec_id = process_exec_id(t->pid),
+                             .exec_checked_ns = clock_now_ns() };
     enum stop_reason why = sampler_run(t, &so, p, poll_between_samples, &ps);
     if (o->realtime_stats && ps.terminal)
         fputc('\n', stderr);
     return why;
+}
+
+static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool child,
+                                         uint64_t deadline_ns, char *err, size_t errlen,
+                                         int *exit_code);
+
+/*
+ * Profile the attached target into `p`. When it execs another program the
+ * profile follows it: sampling resumes, into the same profile, once the new
+ * program has a CPython runtime (a launcher that execs Python, a program
+ * that re-execs itself); until then, or if it never has one, strobe waits
+ * for it to exit or for --duration or Ctrl-C, as it would have anyway.
+ */
+static enum stop_reason profile_target(const struct options *o, struct py_target *t,
+                                       struct profile *p, bool child, int *exit_code)
+{
+    for (;;) {
+        enum stop_reason why = sample_target(o, t, p);
+        if (why != STOP_EXEC)
+            return why;
+        char exe[TARGET_PATH_MAX], err[ERRMSG_MAX];
+        process_exe_path(t->pid, exe, sizeof(exe));
+        fprintf(stderr, "strobe: process %d exec'd %s; following it\n", (int)t->pid, exe);
+        uint64_t deadline = o->duration_ns ? p->stats.start_ns + o->duration_ns : 0;
+        switch (wait_for_runtime(t, t->pid, child, deadline, err, sizeof(err), exit_code)) {
+        case WAIT_ATTACHED:
+            continue;
+        case WAIT_FAILED:
+            error_line(err);
+            return STOP_READ_FAILED;
+        case WAIT_CHILD_EXITED:
+            return STOP_EXITED;
+        case WAIT_INTERRUPTED:
+            return STOP_SIGNAL;
+        case WAIT_TIMED_OUT:
+            return STOP_DURATION;
+        }
+    }
 }
 
 int command_attach(const struct options *o)
@@ -120,7 +181,8 @@ int command_attach(const struct options *o)
     signals_install(0);
     struct profile profile;
     profile_init(&profile);
-    enum stop_reason why = profile_target(o, &target, &profile);
+    int exit_code = 0;
+    enum stop_reason why = profile_target(o, &target, &profile, false, &exit_code);
     if (why == STOP_EXITED) {
         snprintf(err, sizeof(err), "process %d exited; writing what was collected", (int)o->pid);
         error_line(err);
@@ -145,15 +207,13 @@ static uint64_t maps_fingerprint(pid_t pid)
     return h;
 }
 
-enum wait_result {
-    WAIT_ATTACHED,
-    WAIT_FAILED,        /* message in err */
-    WAIT_CHILD_EXITED,  /* exit code in *exit_code */
-    WAIT_INTERRUPTED,
-};
-
-/* Wait until the launched program has a CPython runtime we can attach to. */
-static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, char *err, size_t errlen,
+/*
+ * Wait until process `pid` has a CPython runtime we can attach to: a program
+ * just launched (`child`: ours to reap), or one that exec'd. Gives up when it
+ * exits, at `deadline_ns` (0: none) or on Ctrl-C.
+ */
+static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool child,
+                                         uint64_t deadline_ns, char *err, size_t errlen,
                                          int *exit_code)
 {
     uint64_t start = clock_now_ns(), last_print = 0;
@@ -172,9 +232,11 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, char *e
             if (st == TARGET_UNSUPPORTED || st == TARGET_DENIED)
                 return WAIT_FAILED;
         }
-        if (spawn_reap(pid, false, exit_code))
+        if (child ? spawn_reap(pid, false, exit_code) : process_state(pid) == PROCESS_EXITED)
             return WAIT_CHILD_EXITED;
         uint64_t now = clock_now_ns();
+        if (deadline_ns && now >= deadline_ns)
+            return WAIT_TIMED_OUT;
         if (!noticed && now - start > RUNTIME_WAIT_NOTICE_NS && now - last_print > NS_PER_SEC) {
             char exe[TARGET_PATH_MAX];
             process_exe_path(pid, exe, sizeof(exe));
@@ -197,7 +259,7 @@ int command_run(const struct options *o)
     signals_install(child);
     struct py_target target;
     int exit_code = 0;
-    switch (wait_for_runtime(&target, child, err, sizeof(err), &exit_code)) {
+    switch (wait_for_runtime(&target, child, true, 0, err, sizeof(err), &exit_code)) {
     case WAIT_ATTACHED:
         break;
     case WAIT_FAILED:
@@ -210,20 +272,24 @@ int command_run(const struct options *o)
         error_line(err);
         return exit_code ? exit_code : 1;
     case WAIT_INTERRUPTED:
+    case WAIT_TIMED_OUT:
         spawn_reap(child, true, &exit_code);
         return exit_code;
     }
 
     struct profile profile;
     profile_init(&profile);
-    enum stop_reason why = profile_target(o, &target, &profile);
+    bool reaped = false;
+    enum stop_reason why = profile_target(o, &target, &profile, true, &exit_code);
+    /* It exited while strobe waited for it after an exec: already reaped. */
+    reaped = why == STOP_EXITED && !process_exists(child);
     int status = write_output(o, &profile);
     profile_free(&profile);
     /* After --duration the program is stopped, as a profiling session that
      * launched it ends; otherwise it is already ending (exit, Ctrl-C). */
     if (why == STOP_DURATION)
         exit_code = spawn_terminate(child, TERMINATE_GRACE_MS);
-    else
+    else if (!reaped)
         spawn_reap(child, true, &exit_code);
     return status ? status : exit_code;
 }

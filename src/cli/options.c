@@ -128,7 +128,7 @@ static bool ends_with(const char *s, const char *suffix)
 static char **program_argv(const char *module, char **rest, int nrest)
 {
     int extra = module ? 3 : (nrest > 0 && ends_with(rest[0], SCRIPT_SUFFIX) ? 1 : 0);
-    char **argv = xcalloc((size_t)(extra + nrest + 1), sizeof(*argv));
+    char **argv = xcalloc((size_t)extra + (size_t)nrest + 1, sizeof(*argv));
     int n = 0;
     if (extra)
         argv[n++] = xstrdup(PYTHON_FOR_SCRIPTS);

@@ -88,7 +88,7 @@ void report_write_capture_summary(FILE *f, const struct profile *p)
                 (unsigned long long)st->missed, (unsigned long long)expected,
                 pct(st->missed, expected));
     if (st->truncated)
-        fprintf(f, "Note: %llu stacks were deeper than %d frames; their outermost frames are "
+        fprintf(f, "Note: %llu stacks were deeper than %u frames; their outermost frames are "
                    "shown as <truncated>\n", (unsigned long long)st->truncated, st->depth_limit);
     fprintf(f, "Target: PID %d, %s, %zu thread%s seen (at most %u at once), %llu thread stacks\n",
             (int)p->pid, p->target[0] ? p->target : "CPython", p->tree.nthreads,

@@ -19,7 +19,8 @@ static bool parse_line(char *line, struct map_region *r)
     unsigned long long start, end, offset, inode;
     unsigned int dev_major, dev_minor;
     int path_at = 0;
-    if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &offset, &dev_major,
+    /* The kernel writes this format; a line that does not match is skipped. */
+    if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &offset, &dev_major, // NOLINT(cert-err34-c)
                &dev_minor, &inode, &path_at) < 7)
         return false;
     char *path = line + path_at;

@@ -19,7 +19,7 @@
 
 /* Refuse single reads larger than this: a length taken from remote memory
  * that is bigger is corrupt, and reading it would only waste time. */
-#define REMOTE_READ_MAX (64u * 1024 * 1024)
+#define REMOTE_READ_MAX ((size_t)64 * 1024 * 1024)
 
 enum remote_status {
     REMOTE_OK = 0,

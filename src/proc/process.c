@@ -3,7 +3,11 @@
  */
 #include "proc/process.h"
 
+#include "base/hash.h"
+
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,8 @@
 
 #define CAP_SYS_PTRACE_BIT 19
 #define PTRACE_SCOPE_FILE "/proc/sys/kernel/yama/ptrace_scope"
+/* The auxiliary vector has a few dozen (type, value) pairs. */
+#define AUXV_MAX_WORDS 128
 
 /* Value of a "Key:\t..." line of /proc/PID/status (first field), or NULL. */
 static bool status_field(pid_t pid, const char *key, char *out, size_t outlen)
@@ -83,6 +89,26 @@ pid_t process_ns_pid(pid_t pid)
     return n > 0 ? (pid_t)n : pid;
 }
 
+uint64_t process_exec_id(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    uint64_t aux[AUXV_MAX_WORDS];
+    ssize_t n = read(fd, aux, sizeof(aux));
+    close(fd);
+    uint64_t random = 0, entry = 0;
+    for (ssize_t i = 0; i + 1 < n / (ssize_t)sizeof(uint64_t) && aux[i] != AT_NULL; i += 2) {
+        if (aux[i] == AT_RANDOM)
+            random = aux[i + 1];
+        else if (aux[i] == AT_ENTRY)
+            entry = aux[i + 1];
+    }
+    return random ? hash_u64(random ^ hash_u64(entry)) : 0;
+}
+
 long process_uid(pid_t pid)
 {
     char v[128];
@@ -105,9 +131,14 @@ static int ptrace_scope(void)
     FILE *f = fopen(PTRACE_SCOPE_FILE, "re");
     if (!f)
         return -1;
+    char line[32];
     int scope = -1;
-    if (fscanf(f, "%d", &scope) != 1)
-        scope = -1;
+    if (fgets(line, sizeof(line), f)) {
+        char *end;
+        long v = strtol(line, &end, 10);
+        if (end != line && v >= 0 && v <= 3)
+            scope = (int)v;
+    }
     fclose(f);
     return scope;
 }

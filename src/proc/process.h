@@ -29,6 +29,12 @@ void process_exe_path(pid_t pid, char *out, size_t outlen);
 /* The pid as the target sees itself (last NSpid entry), or pid itself. */
 pid_t process_ns_pid(pid_t pid);
 
+/* An identity of the program image the process runs now, which changes when
+ * it calls exec: the address of the random bytes the kernel gives each new
+ * image (AT_RANDOM in /proc/PID/auxv; it moves with every exec under ASLR),
+ * mixed with the image's entry point. 0 if unknown. */
+uint64_t process_exec_id(pid_t pid);
+
 /* Real uid of the process owner, or -1. */
 long process_uid(pid_t pid);
 

@@ -38,13 +38,13 @@
 #include "proc/memory.h"
 
 /* Upper bound on the bytes read every sample (thousands of deep stacks). */
-#define SNAPSHOT_MAX_PLAN_BYTES (16u * 1024 * 1024)
+#define SNAPSHOT_MAX_PLAN_BYTES ((size_t)16 * 1024 * 1024)
 /* Bound on pages fetched on demand within one sample. */
 #define SNAPSHOT_MAX_MISS_PAGES 2048
 /* Bytes no sample touched for this many samples leave the plan. */
 #define SNAPSHOT_KEEP_SAMPLES 64
 /* Largest single request; larger objects are read with remote_read. */
-#define SNAPSHOT_MAX_REQUEST (64u * 1024)
+#define SNAPSHOT_MAX_REQUEST ((size_t)64 * 1024)
 /* Requests this close together (and at most a page apart) share an iovec:
  * copying a few spare cache lines is cheaper than another range. */
 #define SNAPSHOT_MERGE_GAP 2048

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -78,7 +79,7 @@ bool spawn_reap(pid_t pid, bool block, int *exit_code)
 
 int spawn_terminate(pid_t pid, unsigned grace_ms)
 {
-    int code;
+    int code = EXIT_FAILURE;    /* if it cannot be reaped (not our child any more) */
     if (spawn_reap(pid, false, &code))
         return code;
     kill(pid, SIGTERM);

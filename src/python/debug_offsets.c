@@ -17,7 +17,7 @@
 #define ABSENT 0
 
 /* Sanity bounds for the sizes the table reports about itself. */
-#define MAX_STRUCT_SIZE (16u * 1024 * 1024)
+#define MAX_STRUCT_SIZE ((uint64_t)16 * 1024 * 1024)
 #define MAX_SMALL_STRUCT_SIZE 4096u
 
 /* Offsets in the object header that are not in the table but are the same

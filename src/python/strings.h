@@ -19,7 +19,7 @@
 /* Worst case UTF-8 for PY_STRING_MAX_CHARS code points, the marker and NUL. */
 #define PY_STRING_MAX_UTF8 (PY_STRING_MAX_CHARS * 4 + 8)
 /* Line tables larger than this are refused (a 100k-line function is ~1 MiB). */
-#define PY_BYTES_MAX (16u * 1024 * 1024)
+#define PY_BYTES_MAX ((size_t)16 * 1024 * 1024)
 
 /*
  * Encode `length` characters of `kind` (1, 2 or 4 bytes each) at `data` as

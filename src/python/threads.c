@@ -10,7 +10,7 @@
 
 static uint64_t field_u64(const uint8_t *obj, uint32_t offset)
 {
-    uint64_t v;
+    uint64_t v = 0;
     memcpy(&v, obj + offset, sizeof(v));
     return v;
 }
@@ -187,7 +187,7 @@ bool py_code_generation_now(struct py_target *t, struct code_generation *gen)
     const struct py_layout *l = &t->layout;
     gen->value = 0;
     gen->valid = l->interp.code_generation != OFFSET_NONE || t->code_generation_addr;
-    uint64_t v;
+    uint64_t v = 0;
     if (t->code_generation_addr) {
         gen->valid = gen->valid && read_counter(t, t->code_generation_addr, sizeof(uint32_t), &v);
         gen->value += v;

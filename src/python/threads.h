@@ -18,7 +18,7 @@
 #define PY_MAX_INTERPRETERS 256
 #define PY_MAX_THREADS 4096
 /* How long the head of the interpreter list is trusted before re-reading. */
-#define INTERP_LIST_REFRESH_NS (10 * 1000 * 1000)
+#define INTERP_LIST_REFRESH_NS ((uint64_t)10 * 1000 * 1000)
 
 struct py_thread {
     uint64_t tstate;        /* remote PyThreadState address */

@@ -31,6 +31,7 @@ enum stop_reason {
     STOP_SIGNAL,        /* Ctrl-C or SIGTERM */
     STOP_EXITED,        /* the target process ended */
     STOP_READ_FAILED,   /* the target could no longer be read */
+    STOP_EXEC,          /* the target replaced its program (exec) */
 };
 
 struct profile_stats {

@@ -240,6 +240,25 @@ static void sampler_free(struct sampler *s)
     free(s->frames);
 }
 
+struct sampler *sampler_new(struct py_target *target, struct profile *profile)
+{
+    struct sampler *s = xmalloc(sizeof(*s));
+    sampler_init(s, target, profile);
+    return s;
+}
+
+bool sampler_sample(struct sampler *s, uint64_t weight_ns)
+{
+    return sample_once(s, weight_ns);
+}
+
+void sampler_delete(struct sampler *s)
+{
+    record_costs(s);
+    sampler_free(s);
+    free(s);
+}
+
 enum stop_reason sampler_run(struct py_target *target, const struct sampler_options *opts,
                              struct profile *profile, sampler_poll_fn poll, void *poll_ctx)
 {
@@ -254,7 +273,9 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     uint64_t spin_below = timer_measure_wake_latency();
     uint64_t now = clock_now_ns();
     timer_start(&timer, opts->interval_ns, now, spin_below);
-    profile->stats.start_ns = now;
+    /* A profile continued after the target exec'd keeps its start. */
+    if (!profile->stats.samples)
+        profile->stats.start_ns = now;
     uint64_t previous = now;
     enum stop_reason reason;
     for (;;) {
@@ -282,7 +303,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     }
     py_target_describe(target, profile->target, sizeof(profile->target));
     profile->stats.end_ns = now;
-    profile->stats.missed = timer.missed;
+    profile->stats.missed += timer.missed;
     profile->stop = reason;
     record_costs(&s);
     sampler_free(&s);

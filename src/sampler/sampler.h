@@ -24,8 +24,17 @@ struct sampler_options {
 #define SAMPLER_CONTINUE (-1)
 typedef int (*sampler_poll_fn)(void *ctx, const struct profile *p, uint64_t now_ns);
 
+/* The engine without the timed loop, one sample at a time: for tests and
+ * fuzzers that drive it over fake memory. sampler_sample returns false once
+ * the target can no longer be read. */
+struct sampler;
+struct sampler *sampler_new(struct py_target *target, struct profile *profile);
+bool sampler_sample(struct sampler *s, uint64_t weight_ns);
+void sampler_delete(struct sampler *s);
+
 /* Sample `target` into `profile` until duration, exit or poll says stop.
- * Returns why it stopped (also stored in profile->stop). */
+ * Returns why it stopped (also stored in profile->stop). A profile that
+ * already has samples is continued (after the target exec'd). */
 enum stop_reason sampler_run(struct py_target *target, const struct sampler_options *opts,
                              struct profile *profile, sampler_poll_fn poll, void *poll_ctx);
 

@@ -57,6 +57,11 @@ def workload(name):
     return os.path.join(WORKLOADS, name)
 
 
+def newest():
+    """The newest interpreter found, for tests that need only one."""
+    return SUPPORTED[-1]
+
+
 def run_strobe(*args, input=None, timeout=120):
     """Run strobe to completion; returns the CompletedProcess (text)."""
     return subprocess.run([STROBE, *map(str, args)], input=input, capture_output=True, text=True,

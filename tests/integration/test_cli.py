@@ -10,12 +10,8 @@ import time
 
 import pytest
 
-from conftest import (STROBE, SUPPORTED, UNSUPPORTED, captured_samples, dead_pid,
+from conftest import (STROBE, SUPPORTED, UNSUPPORTED, captured_samples, dead_pid, newest,
                       parse_report_rows, run_strobe, start_workload, workload)
-
-
-def newest():
-    return SUPPORTED[-1]
 
 
 def one_error_line(r, status=1):

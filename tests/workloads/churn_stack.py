@@ -1,10 +1,10 @@
 """One thread moves its stack up and down as fast as it can (deep recursion,
 generators, exceptions) while a second thread holds one still stack.
 
-Every edge a profiler may report is known: <module> -> main, main ->
-(climb | steady), climb -> climb | gen_values | raise_and_catch, gen_values
--> climb (never: generators only yield values here) ... see ALLOWED in the
-test. The still thread must appear in every sample.
+Every edge a profiler may report is known: <module> -> main -> churn_for
+-> climb, climb -> climb | gen_values | raise_and_catch, and the thread's
+steady; never gen_values -> climb (generators only yield values here). See
+ALLOWED_EDGES in the test. The still thread must appear in every sample.
 Usage: churn_stack.py SECONDS   (prints "ready")
 """
 import sys
@@ -38,15 +38,19 @@ def steady(stop):
     return n
 
 
+def churn_for(seconds):
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for depth in (1, 40, 7, 120, 3, 60):
+            climb(depth)
+
+
 def main(seconds):
     stop = threading.Event()
     still = threading.Thread(target=steady, args=(stop,))
     still.start()
     print("ready", flush=True)
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        for depth in (1, 40, 7, 120, 3, 60):
-            climb(depth)
+    churn_for(seconds)
     stop.set()
     still.join()
 

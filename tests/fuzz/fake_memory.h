@@ -1,0 +1,40 @@
+/*
+ * fake_memory.h — a target's memory made of recorded or fuzzed regions.
+ *
+ * The fuzzers and the seed recorder share one file format: a header saying
+ * which interpreter the memory belongs to and where its runtime is, then
+ * regions of remote memory. Linked with -Wl,--wrap=remote_read,
+ * --wrap=remote_readv, every read strobe makes goes to these regions instead
+ * of process_vm_readv, so the real interpreter model runs over bytes the
+ * fuzzer controls.
+ *
+ * Format, little-endian:
+ *   header  struct fake_header (magic "strobefz", minor version, addresses)
+ *   regions u64 address, u32 length, length bytes; until the input ends
+ * Parsing is bounded: a region that runs past the end is cut short.
+ */
+#ifndef STROBE_TESTS_FAKE_MEMORY_H
+#define STROBE_TESTS_FAKE_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FAKE_MAGIC "strobefz"
+#define FAKE_MAGIC_LEN 8
+/* Regions kept at most: a bound on work per input. */
+#define FAKE_MAX_REGIONS 4096
+
+struct fake_header {
+    char magic[FAKE_MAGIC_LEN];
+    uint32_t minor;                 /* CPython 3.minor */
+    uint32_t pthread_tid_offset;    /* as found at attach time, or ~0 */
+    uint64_t runtime_addr;
+    uint64_t code_type;
+    uint64_t code_generation_addr;
+};
+
+/* Make `data` (header and regions) the target's memory; the bytes must stay
+ * valid until the next call. false if there is no valid header. */
+int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *header);
+
+#endif

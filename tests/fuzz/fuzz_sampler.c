@@ -1,0 +1,100 @@
+/*
+ * fuzz_sampler.c — the whole sampling engine over hostile memory.
+ *
+ * The input is a fake target (fake_memory.h): which CPython, where its
+ * runtime is, and regions of its memory; the seeds are recordings of real
+ * interpreters (record_seed.c). Everything strobe does per sample runs over
+ * it: interpreter and thread lists, frame walks with their checks, the code
+ * cache (strings, line tables), aggregation, and then the report and the
+ * folded stacks are written. The only acceptable outcomes are samples and
+ * counted errors: no crash, no sanitizer report, no hang, no unbounded
+ * allocation.
+ */
+#include "fake_memory.h"
+
+#include "output/collapsed.h"
+#include "output/report.h"
+#include "python/debug_offsets.h"
+#include "python/layout.h"
+#include "python/target.h"
+#include "sampler/sampler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Samples per input: enough for plans to settle, caches to be reused and
+ * identities to be checked again. */
+#define FUZZ_SAMPLES 4
+#define FUZZ_SAMPLE_NS 1000000
+/* A pid no process has (pid_max is at most 2^22): /proc lookups fail. */
+#define FUZZ_PID 0x7ffffff0
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The layout, as attaching would find it: a table for 3.8–3.12, the
+ * runtime's own debug offsets (from the fake memory) for 3.13+. */
+static int fuzz_layout(struct py_target *t, unsigned minor)
+{
+    struct py_version v = { 3, minor, 0, 0, 0 };
+    if (!py_version_supported(v))
+        return 0;
+    const struct py_layout *table = layout_legacy_for(minor);
+    if (table) {
+        t->layout = *table;
+        t->layout.version = v;
+        layout_finish(&t->layout);
+        return 1;
+    }
+    uint8_t offsets[DEBUG_OFFSETS_MAX_BYTES];
+    size_t want = debug_offsets_size(v);
+    char err[ERRMSG_MAX];
+    return want && want <= sizeof(offsets) &&
+           remote_read(&t->remote, t->runtime_addr, offsets, want) == REMOTE_OK &&
+           debug_offsets_to_layout(offsets, want, &t->layout, err, sizeof(err));
+}
+
+static void write_outputs(const struct profile *p)
+{
+    FILE *sink = fopen("/dev/null", "w");
+    if (!sink)
+        return;
+    struct report_options ro = { .sort = SORT_NSAMPLES, .limit = 0, .summary = true };
+    report_write_capture_summary(sink, p);
+    report_write(sink, p, &ro);
+    collapsed_write(sink, p);
+    fclose(sink);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fake_header h;
+    if (!fake_memory_load(data, size, &h))
+        return 0;
+    static struct py_target t;
+    memset(&t, 0, sizeof(t));
+    t.pid = FUZZ_PID;
+    remote_init(&t.remote, FUZZ_PID);
+    t.runtime_addr = h.runtime_addr;
+    t.code_type = h.code_type;
+    t.code_generation_addr = h.code_generation_addr;
+    t.pthread_tid_offset = h.pthread_tid_offset;
+    if (!fuzz_layout(&t, h.minor))
+        return 0;
+    struct profile p;
+    profile_init(&p);
+    struct sampler *s = sampler_new(&t, &p);
+    for (int i = 0; i < FUZZ_SAMPLES && sampler_sample(s, FUZZ_SAMPLE_NS); i++) {
+        p.stats.samples++;
+        p.stats.end_ns += FUZZ_SAMPLE_NS;
+    }
+    sampler_delete(s);
+    /* STROBE_FUZZ_VERBOSE=1: show what each input gave (seed sanity). */
+    if (getenv("STROBE_FUZZ_VERBOSE"))
+        fprintf(stderr, "fuzz_sampler: CPython 3.%u: %llu samples, %llu thread stacks, %llu errors\n",
+                h.minor, (unsigned long long)p.stats.samples,
+                (unsigned long long)p.stats.thread_samples, (unsigned long long)p.stats.thread_errors);
+    write_outputs(&p);
+    profile_free(&p);
+    return 0;
+}
