@@ -47,7 +47,7 @@ UNIT_SRCS := $(filter-out tests/unit/test_layouts.c,$(UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps unit layouts integration check demo bench clean fuzz fuzz-check fuzz-seeds \
-        fuzz-objs lint valgrind
+        fuzz-bins lint valgrind
 all: $(BIN)
 
 $(BIN): $(OBJS) $(MAIN_OBJ)
@@ -120,18 +120,23 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 # Inputs are bounded, as are the time and memory one input may take.
 FUZZ_ARGS := -max_len=1048576 -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=512
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fake_memory.c tests/fuzz/fake_memory.h
-	$(MAKE) FUZZ=1 fuzz-objs
-	clang $(filter-out -MMD -MP,$(CFLAGS)) -Wno-unknown-warning-option -Itests/fuzz \
+# The fuzz binaries are linked by a FUZZ=1 make, which knows their objects,
+# so a change to any source rebuilds them.
+ifeq ($(FUZZ),1)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fake_memory.c tests/fuzz/fake_memory.h $(OBJS)
+	clang $(filter-out -MMD -MP,$(CFLAGS)) -Itests/fuzz \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(FUZZ_WRAP) \
-	  -o $@ $< tests/fuzz/fake_memory.c $(SRCS:src/%.c=build-fuzz/obj/%.o) $(LDLIBS)
+	  -o $@ $< tests/fuzz/fake_memory.c $(OBJS) $(LDLIBS)
+fuzz-bins: $(FUZZ_BINS)
+else
+fuzz-bins:
+	$(MAKE) FUZZ=1 fuzz-bins
+endif
 
-fuzz-objs: $(OBJS)
-
-fuzz: deps $(FUZZ_BINS)
+fuzz: deps fuzz-bins
 	@tests/fuzz/run-fuzzers.sh fuzz $(FUZZ_SECONDS) "$(FUZZ_ARGS)" $(FUZZ_TARGETS)
 
-fuzz-check: $(FUZZ_BINS)
+fuzz-check: fuzz-bins
 	@tests/fuzz/run-fuzzers.sh check $(FUZZ_CHECK_SECONDS) "$(FUZZ_ARGS)" $(FUZZ_TARGETS)
 
 # Record real interpreters' memory as seeds for fuzz_sampler.

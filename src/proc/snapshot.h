@@ -233,7 +233,7 @@ void snapshot_reset(struct snapshot *s);
 
 static inline bool snapshot_get_u64(struct snapshot *s, uint64_t addr, uint64_t *out)
 {
-    const uint64_t *p = snapshot_get(s, addr, sizeof(*out));
+    const void *p = snapshot_get(s, addr, sizeof(*out));
     if (!p)
         return false;
     __builtin_memcpy(out, p, sizeof(*out));

@@ -28,8 +28,12 @@ static uint64_t thread_tid(struct py_target *t, struct snapshot *s, const uint8_
     if (t->pthread_tid_offset == OFFSET_NONE)
         return 0;
     uint64_t pthread = field_u64(ts, l->tstate.thread_id);
-    const int32_t *tid = snapshot_get(s, pthread + t->pthread_tid_offset, sizeof(*tid));
-    return tid && *tid > 0 ? (uint64_t)*tid : 0;
+    int32_t tid = 0;
+    const uint8_t *raw = snapshot_get(s, pthread + t->pthread_tid_offset, sizeof(tid));
+    if (!raw)
+        return 0;
+    memcpy(&tid, raw, sizeof(tid)); /* remote pointers need not be aligned */
+    return tid > 0 ? (uint64_t)tid : 0;
 }
 
 /*

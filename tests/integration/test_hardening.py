@@ -77,6 +77,34 @@ def test_killed_strobe_leaves_the_old_output_untouched(tmp_path):
     assert os.listdir(tmp_path) == ["profile.txt"]
 
 
+def test_second_sigint_exits_at_once():
+    strobe = subprocess.Popen([STROBE, "run", newest().executable, workload("ignore_sigint.py"), "60"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert strobe.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        strobe.send_signal(signal.SIGINT)
+        # The report is written; strobe then waits for the program, which
+        # ignores SIGINT and runs on...
+        deadline = time.time() + 10
+        out = ""
+        while "Captured" not in out and time.time() < deadline:
+            out += strobe.stdout.readline()
+        assert "Captured" in out
+        time.sleep(0.5)
+        assert strobe.poll() is None
+        # ...until a second Ctrl-C.
+        started = time.time()
+        strobe.send_signal(signal.SIGINT)
+        strobe.wait(timeout=5)
+        assert time.time() - started < 2
+        assert strobe.returncode == 130
+    finally:
+        strobe.kill()
+        strobe.wait()
+        subprocess.run(["pkill", "-f", "ignore_sigint.py"])
+
+
 def test_unwritable_output_is_a_clear_error():
     proc = start_workload(newest(), "hot_loop.py", "30")
     try:
