@@ -20,7 +20,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 WARNINGS += -Wno-format-truncation
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE $(WARNINGS) -Isrc -MMD -MP
-LDLIBS := -lelf -lm
+LDLIBS := -lelf -lz -lm
 
 ifeq ($(FUZZ),1)
 # libFuzzer builds (make fuzz): clang, coverage for the fuzzer, ASan+UBSan.
@@ -38,7 +38,9 @@ endif
 
 SRCS := $(wildcard src/base/*.c src/proc/*.c src/python/*.c src/sampler/*.c \
                    src/output/*.c src/cli/*.c)
-OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+# Data linked into the binary (the flame graph page), by assembler .incbin.
+ASM_SRCS := $(wildcard src/output/*.S)
+OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(ASM_SRCS:src/%.S=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 BIN := $(BUILD)/strobe
 
@@ -47,7 +49,7 @@ UNIT_SRCS := $(filter-out tests/unit/test_layouts.c,$(UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps unit layouts integration check demo bench clean fuzz fuzz-check fuzz-seeds \
-        fuzz-bins lint valgrind
+        fuzz-bins lint valgrind consumers
 all: $(BIN)
 
 $(BIN): $(OBJS) $(MAIN_OBJ)
@@ -56,6 +58,11 @@ $(BIN): $(OBJS) $(MAIN_OBJ)
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: src/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+$(BUILD)/obj/output/flamegraph_html.o: src/output/flamegraph.html
 
 $(BUILD)/tests/%: tests/unit/%.c $(OBJS)
 	@mkdir -p $(dir $@)
@@ -73,7 +80,15 @@ layouts: $(OBJS)
 	@CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" LDLIBS="$(LDLIBS)" \
 	  OBJS="$(OBJS)" BUILD="$(BUILD)" tests/unit/run-layout-tests.sh
 
-integration: $(BIN)
+# Test-only consumers of the output formats (tests/consumers/package.json,
+# pinned by its lock file): the speedscope schema, ajv, pprof-format.
+CONSUMERS_STAMP := tests/consumers/node_modules/.installed
+consumers: $(CONSUMERS_STAMP)
+$(CONSUMERS_STAMP): tests/consumers/package.json tests/consumers/package-lock.json
+	cd tests/consumers && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+integration: $(BIN) $(CONSUMERS_STAMP)
 	STROBE=$(abspath $(BIN)) $(PYTEST) tests/integration
 
 check: deps

@@ -2,15 +2,18 @@
 # Install the Debian packages strobe needs to build and test, if missing.
 # Idempotent and quiet when everything is present. Uses sudo when not root.
 #
-#   build:  gcc make libelf-dev
+#   build:  gcc make libelf-dev zlib1g-dev
 #   tests:  libcmocka-dev python3 python3-pytest util-linux (setpriv)
 #           python3.11-dbg: a debug-build interpreter for the test matrix
 #           clang libclang-rt-14-dev: libFuzzer (make fuzz, fuzz-check)
 #           valgrind cppcheck clang-tidy binutils (nm): make valgrind, lint
+#           golang-go (go tool pprof), chromium (HTML outputs, headless),
+#           npm: the real consumers the output formats are checked with
+#           (tests/consumers/)
 set -eu
 
-PACKAGES="gcc make libc6-dev libelf-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg
-          clang libclang-rt-14-dev valgrind cppcheck clang-tidy binutils"
+PACKAGES="gcc make libc6-dev libelf-dev zlib1g-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg
+          clang libclang-rt-14-dev valgrind cppcheck clang-tidy binutils golang-go chromium"
 
 missing=""
 for pkg in $PACKAGES; do
@@ -18,6 +21,9 @@ for pkg in $PACKAGES; do
         missing="$missing $pkg"
     fi
 done
+# Node.js may come from elsewhere (NodeSource bundles npm): ask for the
+# command, not the package.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

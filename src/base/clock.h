@@ -21,6 +21,14 @@ static inline uint64_t clock_now_ns(void)
     return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* Wall-clock time (for timestamps in outputs, never for intervals). */
+static inline uint64_t clock_unix_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 static inline struct timespec clock_ns_to_timespec(uint64_t ns)
 {
     struct timespec ts = { (time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC) };

@@ -21,6 +21,8 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+#define STROBE_VERSION "0.1.0"
+
 /* Sentinel for "no index" in the u32 id spaces used by the tables. */
 #define ID_NONE UINT32_MAX
 

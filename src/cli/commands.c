@@ -11,7 +11,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "cli/signals.h"
-#include "output/collapsed.h"
+#include "output/formats.h"
 #include "output/report.h"
 #include "output/sink.h"
 #include "output/stats.h"
@@ -22,7 +22,9 @@
 #include "sampler/sampler.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,35 +81,48 @@ static int poll_between_samples(void *ctx, const struct profile *p, uint64_t now
     return SAMPLER_CONTINUE;
 }
 
+/* Where the output goes: -o, a default name inside the directory -o
+ * names, or the format's default (NULL: stdout). Newly allocated. */
+static char *output_path(const struct options *o, pid_t pid)
+{
+    struct stat st;
+    if (o->output_path && stat(o->output_path, &st) == 0 && S_ISDIR(st.st_mode))
+        return output_default_path(o->format, o->output_path, pid);
+    if (o->output_path)
+        return xstrdup(o->output_path);
+    return output_default_path(o->format, NULL, pid);
+}
+
 /* Write the profile in the chosen format. Returns 0 or 1. */
 static int write_output(const struct options *o, const struct profile *p)
 {
     char err[ERRMSG_MAX];
     struct sink sink;
-    if (!sink_open(&sink, o->output_path, err, sizeof(err))) {
+    char *path = output_path(o, p->pid);
+    if (!sink_open(&sink, path, err, sizeof(err))) {
         /* Still show what was collected. */
         report_write_capture_summary(stderr, p);
         error_line(err);
+        free(path);
         return 1;
     }
     bool to_stdout = sink.f == stdout;
-    if (o->format == FORMAT_REPORT) {
-        report_write_capture_summary(sink.f, p);
-        report_write(sink.f, p, &o->report);
-    } else {
-        /* Machine-readable output stays clean; the summary goes to stderr. */
+    /* Machine-readable output stays clean; the summary goes to stderr. */
+    if (o->format != FORMAT_REPORT)
         report_write_capture_summary(stderr, p);
-        collapsed_write(sink.f, p);
-    }
+    output_write(o->format, sink.f, p, &o->report);
+    int status = 0;
     if (!sink_close(&sink, err, sizeof(err))) {
         error_line(err);
-        return 1;
+        status = 1;
+    } else {
+        if (o->stats)
+            stats_write(stderr, p);
+        if (!to_stdout)
+            fprintf(stderr, "strobe: wrote %s\n", path);
     }
-    if (o->stats)
-        stats_write(stderr, p);
-    if (!to_stdout)
-        fprintf(stderr, "strobe: wrote %s\n", o->output_path);
-    return 0;
+    free(path);
+    return status;
 }
 
 enum wait_result {

@@ -18,11 +18,11 @@
 #define SCRIPT_SUFFIX ".py"
 
 enum long_only {
-    OPT_COLLAPSED = 256,
-    OPT_SORT,
+    OPT_SORT = 256,
     OPT_NO_SUMMARY,
     OPT_STATS,
     OPT_REALTIME_STATS,
+    OPT_FORMAT,     /* OPT_FORMAT + enum output_format: --collapsed, --pstats, ... */
 };
 
 static const struct option long_options[] = {
@@ -30,7 +30,12 @@ static const struct option long_options[] = {
     { "sampling-rate", required_argument, NULL, 'r' },
     { "duration", required_argument, NULL, 'd' },
     { "all-threads", no_argument, NULL, 'a' },
-    { "collapsed", no_argument, NULL, OPT_COLLAPSED },
+    { "collapsed", no_argument, NULL, OPT_FORMAT + FORMAT_COLLAPSED },
+    { "pstats", no_argument, NULL, OPT_FORMAT + FORMAT_PSTATS },
+    { "speedscope", no_argument, NULL, OPT_FORMAT + FORMAT_SPEEDSCOPE },
+    { "pprof", no_argument, NULL, OPT_FORMAT + FORMAT_PPROF },
+    { "jsonl", no_argument, NULL, OPT_FORMAT + FORMAT_JSONL },
+    { "flamegraph", no_argument, NULL, OPT_FORMAT + FORMAT_FLAMEGRAPH },
     { "output", required_argument, NULL, 'o' },
     { "sort", required_argument, NULL, OPT_SORT },
     { "limit", required_argument, NULL, 'l' },
@@ -204,9 +209,6 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
                 return usage_error(err, errlen, "%s", "-m is only for 'strobe run'");
             module = optarg;
             goto done;  /* the module's own arguments follow */
-        case OPT_COLLAPSED:
-            o->format = FORMAT_COLLAPSED;
-            break;
         case OPT_SORT:
             if (!report_parse_sort(optarg, &o->report.sort)) {
                 snprintf(err, errlen, "invalid sort key '%s' (one of: %s)", optarg,
@@ -230,6 +232,16 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         case ':':
             return usage_error(err, errlen, "option '%s' needs a value", sub_argv[optind - 1]);
         default:
+            if (c > OPT_FORMAT && c < OPT_FORMAT + FORMAT_COUNT) {
+                enum output_format f = (enum output_format)(c - OPT_FORMAT);
+                if (o->format != FORMAT_REPORT && o->format != f) {
+                    snprintf(err, errlen, "choose one output format, not both --%s and --%s",
+                             output_format_info(o->format)->name, output_format_info(f)->name);
+                    return false;
+                }
+                o->format = f;
+                break;
+            }
             return usage_error(err, errlen, "unknown option '%s' (try 'strobe --help')",
                                sub_argv[optind - 1]);
         }
@@ -291,7 +303,16 @@ static const char HELP_OPTIONS[] =
     "\n"
     "Output (default: a text report on standard output):\n"
     "  --collapsed            folded stacks: tid:TID;file:function:line;... COUNT\n"
-    "  -o, --output FILE      write the output to FILE instead of standard output\n"
+    "  --jsonl                JSON lines for scripts (docs/jsonl.md)\n"
+    "  --flamegraph           an interactive flame graph, one self-contained HTML\n"
+    "  --pstats               Python's stats file: python -m pstats FILE, snakeviz\n"
+    "  --speedscope           speedscope JSON: open in https://www.speedscope.app\n"
+    "  --pprof                gzipped pprof protobuf: go tool pprof, Pyroscope\n"
+    "  -o, --output FILE      write the output to FILE (or into a directory).\n"
+    "                         Without -o, the report, --collapsed and --jsonl go\n"
+    "                         to standard output, the others to FORMAT_PID.EXT\n"
+    "                         (flamegraph_PID.html, pstats_PID.pstats,\n"
+    "                         speedscope_PID.json, pprof_PID.pb.gz)\n"
     "  --sort KEY             report order: nsamples (default), tottime, cumtime,\n"
     "                         sample-pct, cumul-pct, nsamples-cumul, name\n"
     "  -l, --limit N          rows in the report (default 15; 0 for all)\n"

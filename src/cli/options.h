@@ -11,24 +11,19 @@
 #ifndef STROBE_CLI_OPTIONS_H
 #define STROBE_CLI_OPTIONS_H
 
+#include "output/formats.h"
 #include "output/report.h"
 
 #include <sys/types.h>
 
 #define DEFAULT_RATE_HZ 1000.0
 #define MAX_RATE_HZ 10e6
-#define STROBE_VERSION "0.1.0"
 
 enum command {
     CMD_ATTACH,
     CMD_RUN,
     CMD_HELP,       /* print help for `help_topic` and exit 0 */
     CMD_VERSION,
-};
-
-enum output_format {
-    FORMAT_REPORT,
-    FORMAT_COLLAPSED,
 };
 
 struct options {
@@ -40,7 +35,7 @@ struct options {
     uint64_t interval_ns;
     uint64_t duration_ns;       /* 0: unlimited */
     enum output_format format;
-    const char *output_path;    /* NULL: stdout */
+    const char *output_path;    /* -o; NULL: the format's default (formats.h) */
     struct report_options report;
     bool stats;                 /* --stats: strobe's own costs at the end */
     bool realtime_stats;        /* --realtime-stats: a live line on stderr */

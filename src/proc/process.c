@@ -188,3 +188,49 @@ void process_explain_denied(pid_t pid, char *out, size_t outlen)
                  (int)pid);
     }
 }
+
+/* Length of the well-formed UTF-8 character at s (n bytes left), 0 if none. */
+static size_t utf8_char_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n || (len == 2 && s[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task/%llu/comm", (int)pid, (unsigned long long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    unsigned char raw[64];
+    ssize_t n = read(fd, raw, sizeof(raw));
+    close(fd);
+    /* The kernel cuts names at 15 bytes, maybe inside a character: keep
+     * printable ASCII and whole UTF-8 characters, '?' for anything else. */
+    size_t len = n > 0 ? (size_t)n : 0, o = 0;
+    while (len && (raw[len - 1] == '\n' || raw[len - 1] == '\0'))
+        len--;
+    for (size_t i = 0; i < len;) {
+        size_t c = utf8_char_len(raw + i, len - i);
+        if (c == 1 && (raw[i] < 0x20 || raw[i] == 0x7f))
+            c = 0;
+        size_t width = c ? c : 1;
+        if (o + width >= outlen)
+            break;
+        if (c)
+            memcpy(out + o, raw + i, c);
+        else
+            out[o] = '?';
+        o += width;
+        i += width;
+    }
+    out[o] = '\0';
+}

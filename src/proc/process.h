@@ -35,6 +35,10 @@ pid_t process_ns_pid(pid_t pid);
  * mixed with the image's entry point. 0 if unknown. */
 uint64_t process_exec_id(pid_t pid);
 
+/* The OS name of thread `tid` of `pid` (/proc/PID/task/TID/comm; Python
+ * 3.14+ sets it from threading.Thread.name), or "" if it cannot be read. */
+void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen);
+
 /* Real uid of the process owner, or -1. */
 long process_uid(pid_t pid);
 

@@ -39,7 +39,7 @@ uint32_t calltree_root(struct calltree *t, uint64_t tid)
     thread = (uint32_t)t->nthreads;
     t->threads = xgrow(t->threads, &t->threads_cap, t->nthreads + 1, sizeof(*t->threads));
     uint32_t root = add_node(t, ID_NONE, thread, thread, 0);
-    t->threads[t->nthreads++] = (struct calltree_thread){ tid, root };
+    t->threads[t->nthreads++] = (struct calltree_thread){ .tid = tid, .root = root };
     u64map_put(&t->thread_roots, tid, thread);
     return root;
 }
@@ -50,4 +50,45 @@ uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame)
     uint32_t id = add_node(t, parent, frame, p->thread, p->depth + 1);
     u64map_put(&t->children, (uint64_t)parent << 32 | frame, id);
     return id;
+}
+
+void calltree_leaves_collect(const struct calltree *t, struct calltree_leaves *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->start = xcalloc(t->nthreads + 1, sizeof(*out->start));
+    /* A counting sort by thread keeps node order within each thread. */
+    for (uint32_t n = 0; n < t->count; n++) {
+        const struct call_node *node = &t->nodes[n];
+        if (node->self_samples && node->parent != ID_NONE) {
+            out->start[node->thread + 1]++;
+            out->count++;
+            out->max_depth = MAX(out->max_depth, node->depth);
+        }
+    }
+    for (size_t i = 0; i < t->nthreads; i++)
+        out->start[i + 1] += out->start[i];
+    out->nodes = xmalloc(MAX(out->count, 1) * sizeof(*out->nodes));
+    size_t *next = xmalloc((t->nthreads + 1) * sizeof(*next));
+    memcpy(next, out->start, (t->nthreads + 1) * sizeof(*next));
+    for (uint32_t n = 0; n < t->count; n++) {
+        const struct call_node *node = &t->nodes[n];
+        if (node->self_samples && node->parent != ID_NONE)
+            out->nodes[next[node->thread]++] = n;
+    }
+    free(next);
+}
+
+void calltree_leaves_free(struct calltree_leaves *l)
+{
+    free(l->nodes);
+    free(l->start);
+    memset(l, 0, sizeof(*l));
+}
+
+size_t calltree_path(const struct calltree *t, uint32_t node, uint32_t *frames)
+{
+    size_t depth = 0;
+    for (uint32_t m = node; t->nodes[m].parent != ID_NONE; m = t->nodes[m].parent)
+        frames[depth++] = t->nodes[m].frame;
+    return depth;
 }

@@ -27,9 +27,12 @@ struct call_node {
     uint64_t self_ns;
 };
 
+#define THREAD_NAME_MAX 16     /* the kernel's TASK_COMM_LEN */
+
 struct calltree_thread {
     uint64_t tid;
     uint32_t root;
+    char name[THREAD_NAME_MAX];    /* the OS thread name when first seen, or "" */
 };
 
 struct calltree {
@@ -54,6 +57,25 @@ static inline void calltree_add(struct calltree *t, uint32_t node, uint64_t samp
 }
 
 uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame);
+
+/*
+ * For the outputs: the nodes that have samples (each the end of one
+ * distinct stack), grouped by thread. Thread i's are
+ * nodes[start[i] .. start[i + 1]), in node order.
+ */
+struct calltree_leaves {
+    uint32_t *nodes;
+    size_t *start;          /* nthreads + 1 entries */
+    size_t count;
+    uint32_t max_depth;     /* deepest leaf: room calltree_path needs */
+};
+
+void calltree_leaves_collect(const struct calltree *t, struct calltree_leaves *out);
+void calltree_leaves_free(struct calltree_leaves *l);
+
+/* The frames from `node` up to its thread root, leaf first, into
+ * frames[node's depth]; returns the depth. */
+size_t calltree_path(const struct calltree *t, uint32_t node, uint32_t *frames);
 
 /* The child of `parent` for `frame`, created on first use. */
 static inline uint32_t calltree_child(struct calltree *t, uint32_t parent, uint32_t frame)

@@ -27,4 +27,24 @@ struct flat_profile {
 void flat_profile_compute(const struct profile *p, struct flat_profile *out);
 void flat_profile_free(struct flat_profile *f);
 
+/*
+ * Caller -> callee edges between frames, as cProfile keeps them: how many
+ * samples had `callee` called from `caller` somewhere on the stack
+ * (cumulative, once per stack even under recursion) and how many of those
+ * had it executing (direct). Threads are merged.
+ */
+struct flat_edge {
+    uint32_t caller, callee;            /* frame symbol ids */
+    uint64_t direct, cumulative;        /* samples */
+    uint64_t direct_ns, cumulative_ns;
+};
+
+struct flat_edges {
+    struct flat_edge *edges;    /* sorted by callee, then caller */
+    size_t count;
+};
+
+void flat_edges_compute(const struct profile *p, struct flat_edges *out);
+void flat_edges_free(struct flat_edges *e);
+
 #endif

@@ -9,6 +9,16 @@
 
 #define TRUNCATED_MARK "<truncated>"
 
+const char *sample_error_key(enum sample_error e)
+{
+    static const char *const keys[SAMPLE_ERROR_COUNT] = {
+        [SAMPLE_ERROR_UNREADABLE] = "unreadable", [SAMPLE_ERROR_TORN] = "torn",
+        [SAMPLE_ERROR_CYCLE] = "cycle", [SAMPLE_ERROR_NOT_CODE] = "not_code",
+        [SAMPLE_ERROR_THREAD_LIST] = "thread_list",
+    };
+    return e < SAMPLE_ERROR_COUNT ? keys[e] : "unknown";
+}
+
 const char *sample_error_name(enum sample_error e)
 {
     switch (e) {
@@ -29,7 +39,7 @@ void profile_init(struct profile *p)
     calltree_init(&p->tree);
     uint32_t empty = strtab_intern(&p->symbols.strings, "", 0);
     uint32_t mark = strtab_intern(&p->symbols.strings, TRUNCATED_MARK, strlen(TRUNCATED_MARK));
-    p->truncated_frame = symbols_frame(&p->symbols, empty, mark, 0);
+    p->truncated_frame = symbols_frame(&p->symbols, empty, mark, 0, 0);
 }
 
 void profile_free(struct profile *p)

@@ -25,6 +25,8 @@ enum sample_error {
 };
 
 const char *sample_error_name(enum sample_error e);
+/* A short identifier for machine-readable outputs: "torn", "cycle", ... */
+const char *sample_error_key(enum sample_error e);
 
 enum stop_reason {
     STOP_DURATION,      /* -d elapsed */
@@ -42,6 +44,7 @@ struct profile_stats {
     uint64_t errors[SAMPLE_ERROR_COUNT];
     uint64_t truncated;         /* stacks deeper than the limit (kept, marked) */
     uint64_t start_ns, end_ns;  /* monotonic times of the first and last sample */
+    uint64_t start_unix_ns;     /* wall-clock time of the start, for outputs */
     uint64_t interval_ns;       /* requested interval */
     uint32_t depth_limit;       /* frames kept per stack before truncating */
     uint32_t max_threads;       /* most threads alive in one sample */
@@ -71,6 +74,7 @@ struct profile {
     struct profile_costs costs;
     pid_t pid;
     char target[64];            /* "CPython 3.12.1" */
+    char python[32];            /* "3.12.1" */
     enum stop_reason stop;
     uint32_t truncated_frame;   /* frame id of the "<truncated>" marker */
 };

@@ -274,8 +274,10 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     uint64_t now = clock_now_ns();
     timer_start(&timer, opts->interval_ns, now, spin_below);
     /* A profile continued after the target exec'd keeps its start. */
-    if (!profile->stats.samples)
+    if (!profile->stats.samples) {
         profile->stats.start_ns = now;
+        profile->stats.start_unix_ns = clock_unix_ns();
+    }
     uint64_t previous = now;
     enum stop_reason reason;
     for (;;) {
@@ -302,6 +304,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         timer_advance(&timer, clock_now_ns());
     }
     py_target_describe(target, profile->target, sizeof(profile->target));
+    py_version_format(target->layout.version, profile->python, sizeof(profile->python));
     profile->stats.end_ns = now;
     profile->stats.missed += timer.missed;
     profile->stop = reason;

@@ -30,9 +30,10 @@ static bool frame_equals(const void *records, uint32_t id, const void *key)
     return a->file == b->file && a->name == b->name && a->line == b->line;
 }
 
-uint32_t symbols_frame(struct symbols *s, uint32_t file, uint32_t name, int32_t line)
+uint32_t symbols_frame(struct symbols *s, uint32_t file, uint32_t name, int32_t line,
+                       int32_t first_line)
 {
-    struct frame_sym key = { file, name, line };
+    struct frame_sym key = { file, name, line, first_line };
     uint64_t h = hash_u64(((uint64_t)file << 32 | name) ^ hash_u64((uint32_t)line));
     uint32_t id = idindex_find(&s->index, h, frame_equals, s->frames, &key);
     if (id != ID_NONE)

@@ -16,6 +16,9 @@ struct frame_sym {
     uint32_t file;      /* string id */
     uint32_t name;      /* string id */
     int32_t line;
+    int32_t first_line; /* the function's first line (co_firstlineno): not
+                           part of the identity, kept for the outputs that
+                           describe functions (pprof) */
 };
 
 struct symbols {
@@ -27,7 +30,8 @@ struct symbols {
 
 void symbols_init(struct symbols *s);
 void symbols_free(struct symbols *s);
-uint32_t symbols_frame(struct symbols *s, uint32_t file, uint32_t name, int32_t line);
+uint32_t symbols_frame(struct symbols *s, uint32_t file, uint32_t name, int32_t line,
+                       int32_t first_line);
 
 static inline const struct frame_sym *symbols_get(const struct symbols *s, uint32_t id)
 {

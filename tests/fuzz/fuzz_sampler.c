@@ -5,15 +5,14 @@
  * runtime is, and regions of its memory; the seeds are recordings of real
  * interpreters (record_seed.c). Everything strobe does per sample runs over
  * it: interpreter and thread lists, frame walks with their checks, the code
- * cache (strings, line tables), aggregation, and then the report and the
- * folded stacks are written. The only acceptable outcomes are samples and
+ * cache (strings, line tables), aggregation, and then every output format
+ * is written. The only acceptable outcomes are samples and
  * counted errors: no crash, no sanitizer report, no hang, no unbounded
  * allocation.
  */
 #include "fake_memory.h"
 
-#include "output/collapsed.h"
-#include "output/report.h"
+#include "output/formats.h"
 #include "python/debug_offsets.h"
 #include "python/layout.h"
 #include "python/target.h"
@@ -60,9 +59,8 @@ static void write_outputs(const struct profile *p)
     if (!sink)
         return;
     struct report_options ro = { .sort = SORT_NSAMPLES, .limit = 0, .summary = true };
-    report_write_capture_summary(sink, p);
-    report_write(sink, p, &ro);
-    collapsed_write(sink, p);
+    for (int f = 0; f < FORMAT_COUNT; f++)
+        output_write((enum output_format)f, sink, p, &ro);
     fclose(sink);
 }
 

@@ -12,12 +12,14 @@
 
 #include "base/clock.h"
 #include "output/collapsed.h"
+#include "output/pstats.h"
 #include "output/report.h"
 #include "sampler/flat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct fixture {
     struct profile p;
@@ -28,7 +30,7 @@ static uint32_t frame(struct profile *p, const char *file, const char *name, int
 {
     uint32_t f = strtab_intern(&p->symbols.strings, file, strlen(file));
     uint32_t n = strtab_intern(&p->symbols.strings, name, strlen(name));
-    return symbols_frame(&p->symbols, f, n, line);
+    return symbols_frame(&p->symbols, f, n, line, line);
 }
 
 /* Thread 11: A->B x3 (3 ms), A->B->B x1 (1 ms, recursion), A x2 (2 ms).
@@ -172,6 +174,87 @@ static void test_collapsed(void **state)
     free(text);
 }
 
+/* cProfile-style edges: recursion counts an edge once per stack. */
+static void test_call_edges(void **state)
+{
+    struct fixture *fx = *state;
+    struct flat_edges e;
+    flat_edges_compute(&fx->p, &e);
+    assert_int_equal(e.count, 2);   /* main->step, step->step */
+    const struct flat_edge *ab = &e.edges[0], *bb = &e.edges[1];
+    if (ab->caller != fx->a)
+        ab = &e.edges[1], bb = &e.edges[0];
+    assert_int_equal(ab->caller, fx->a);
+    assert_int_equal(ab->callee, fx->b);
+    assert_int_equal(ab->cumulative, 4);
+    assert_int_equal(ab->direct, 3);
+    assert_int_equal(ab->cumulative_ns, 4 * NS_PER_MS);
+    assert_int_equal(bb->caller, fx->b);
+    assert_int_equal(bb->callee, fx->b);
+    assert_int_equal(bb->cumulative, 1);
+    assert_int_equal(bb->direct, 1);
+    flat_edges_free(&e);
+}
+
+static void test_leaves_by_thread(void **state)
+{
+    struct fixture *fx = *state;
+    const struct calltree *t = &fx->p.tree;
+    struct calltree_leaves l;
+    calltree_leaves_collect(t, &l);
+    assert_int_equal(l.count, 4);
+    assert_int_equal(l.max_depth, 3);
+    assert_int_equal(l.start[0], 0);
+    assert_int_equal(l.start[1], 3);
+    assert_int_equal(l.start[2], 4);
+    for (size_t i = 0; i < l.count; i++)
+        assert_int_equal(t->nodes[l.nodes[i]].thread, i < 3 ? 0 : 1);
+    uint32_t path[4];
+    size_t deepest = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (t->nodes[l.nodes[i]].depth == 3)
+            deepest = i;
+    assert_int_equal(calltree_path(t, l.nodes[deepest], path), 3);
+    assert_int_equal(path[0], fx->b);   /* leaf first */
+    assert_int_equal(path[1], fx->b);
+    assert_int_equal(path[2], fx->a);
+    calltree_leaves_free(&l);
+}
+
+/* The stats file, read back by Python's own marshal: values as written,
+ * including a count beyond 32 bits (marshal's long form) and a non-ASCII
+ * name. */
+static void test_pstats_read_by_python(void **state)
+{
+    struct fixture *fx = *state;
+    struct profile *p = &fx->p;
+    uint32_t u = frame(p, "/app/\xc3\xbc" "ber.py", "gr\xc3\xb6\xc3\x9f" "e", 7);
+    uint32_t root = calltree_root(&p->tree, 33);
+    calltree_add(&p->tree, calltree_child(&p->tree, root, u), 3000000000ULL, 1500 * NS_PER_MS);
+    char path[] = "/tmp/strobe-test-pstats-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    pstats_write(f, p);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "python3 -c \"import marshal,sys; d=marshal.load(open(sys.argv[1],'rb'));"
+             " print(d[('/app/\\u00fcber.py',7,'gr\\u00f6\\u00dfe')][:4]);"
+             " print(d[('/app/lib/work.py',20,'Worker.step')][4])\" %s",
+             path);
+    FILE *py = popen(cmd, "r");
+    assert_non_null(py);
+    char out[512] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, py);
+    out[n] = '\0';
+    assert_int_equal(pclose(py), 0);
+    unlink(path);
+    assert_string_equal(out, "(3000000000, 3000000000, 1.5, 1.5)\n"
+                             "{('/app/main.py', 10, 'main'): (4, 3, 0.003, 0.004),"
+                             " ('/app/lib/work.py', 20, 'Worker.step'): (1, 1, 0.001, 0.001)}\n");
+}
+
 static void test_empty_profile(void **state)
 {
     (void)state;
@@ -192,6 +275,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_sort_limit_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collapsed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_edges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leaves_by_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pstats_read_by_python, setup, teardown),
         cmocka_unit_test(test_empty_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

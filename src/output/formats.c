@@ -1,0 +1,80 @@
+/*
+ * formats.c — the table of output formats; see formats.h.
+ */
+#include "output/formats.h"
+
+#include "output/collapsed.h"
+#include "output/flamegraph.h"
+#include "output/jsonl.h"
+#include "output/pprof.h"
+#include "output/pstats.h"
+#include "output/speedscope.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct output_format_info formats[FORMAT_COUNT] = {
+    [FORMAT_REPORT] = { "report", "txt", true },
+    [FORMAT_COLLAPSED] = { "collapsed", "txt", true },
+    [FORMAT_PSTATS] = { "pstats", "pstats", false },
+    [FORMAT_SPEEDSCOPE] = { "speedscope", "json", false },
+    [FORMAT_PPROF] = { "pprof", "pb.gz", false },
+    [FORMAT_JSONL] = { "jsonl", "jsonl", true },
+    [FORMAT_FLAMEGRAPH] = { "flamegraph", "html", false },
+};
+
+const struct output_format_info *output_format_info(enum output_format f)
+{
+    return &formats[f];
+}
+
+char *output_default_path(enum output_format f, const char *dir, pid_t pid)
+{
+    const struct output_format_info *info = &formats[f];
+    if (info->to_stdout && !dir)
+        return NULL;
+    size_t len = (dir ? strlen(dir) + 1 : 0) + strlen(info->name) + strlen(info->extension) + 32;
+    char *path = xmalloc(len);
+    snprintf(path, len, "%s%s%s_%d.%s", dir ? dir : "", dir ? "/" : "", info->name, (int)pid,
+             info->extension);
+    return path;
+}
+
+void output_thread_label(const struct calltree_thread *thread, char *out, size_t outlen)
+{
+    if (thread->name[0])
+        snprintf(out, outlen, "%s (tid %llu)", thread->name, (unsigned long long)thread->tid);
+    else
+        snprintf(out, outlen, "tid %llu", (unsigned long long)thread->tid);
+}
+
+void output_write(enum output_format f, FILE *out, const struct profile *p,
+                  const struct report_options *report)
+{
+    switch (f) {
+    case FORMAT_REPORT:
+        report_write_capture_summary(out, p);
+        report_write(out, p, report);
+        break;
+    case FORMAT_COLLAPSED:
+        collapsed_write(out, p);
+        break;
+    case FORMAT_PSTATS:
+        pstats_write(out, p);
+        break;
+    case FORMAT_SPEEDSCOPE:
+        speedscope_write(out, p);
+        break;
+    case FORMAT_PPROF:
+        pprof_write(out, p);
+        break;
+    case FORMAT_JSONL:
+        jsonl_write(out, p);
+        break;
+    case FORMAT_FLAMEGRAPH:
+        flamegraph_write(out, p);
+        break;
+    case FORMAT_COUNT:
+        break;
+    }
+}

@@ -1,0 +1,312 @@
+"""Each output format, opened by the tool people use it with.
+
+A profile of the thread-pool workload (four workers in distinctly named
+functions, 70% of one core each at most) is written in every format once;
+each file is then read by its real consumer: Python's own pstats under every
+interpreter found, the JSON schema shipped in the speedscope npm package,
+`go tool pprof` and the npm pprof-format decoder. What the consumer reads
+must agree with what strobe counted (its capture summary).
+"""
+import gzip
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+
+import pytest
+
+from conftest import ROOT, SUPPORTED, newest, run_strobe, workload
+
+CONSUMERS = os.path.join(ROOT, "tests", "consumers")
+NODE_MODULES = os.path.join(CONSUMERS, "node_modules")
+WORKERS = ["worker_alpha", "worker_bravo", "worker_charlie", "worker_delta"]
+
+
+def thread_stacks(stderr):
+    m = re.search(r"(\d+) thread stacks", stderr)
+    assert m, stderr
+    return int(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory):
+    """format -> (path, strobe's stderr), all of the same workload."""
+    out = tmp_path_factory.mktemp("formats")
+    python = newest()
+    made = {}
+    for fmt in ("pstats", "speedscope", "pprof", "jsonl", "collapsed", "flamegraph"):
+        r = run_strobe("run", "-r", "2k", f"--{fmt}", "-o", out, python.executable,
+                       workload("thread_pool.py"), "1.0")
+        assert r.returncode == 0, r.stderr
+        m = re.search(r"^strobe: wrote (.+)$", r.stderr, re.M)
+        assert m, r.stderr
+        made[fmt] = (m.group(1), r.stderr)
+    return made
+
+
+def test_default_names_follow_tachyon(profiles):
+    for fmt, ext in (("pstats", "pstats"), ("speedscope", "json"), ("pprof", "pb.gz"),
+                     ("jsonl", "jsonl"), ("collapsed", "txt"), ("flamegraph", "html")):
+        name = os.path.basename(profiles[fmt][0])
+        assert re.fullmatch(rf"{fmt}_\d+\.{re.escape(ext)}", name), name
+
+
+def test_format_flags_are_exclusive():
+    r = run_strobe("run", "--pstats", "--pprof", "true")
+    assert r.returncode == 2
+    assert "choose one output format" in r.stderr
+
+
+PSTATS_CHECK = r"""
+import io, marshal, pstats, sys
+path = sys.argv[1]
+with open(path, "rb") as f:
+    raw = marshal.load(f)
+for key, value in raw.items():
+    assert isinstance(key, tuple) and len(key) == 3, key
+    assert isinstance(key[0], str) and isinstance(key[1], int) and isinstance(key[2], str), key
+    cc, nc, tt, ct, callers = value
+    assert nc >= cc >= 0 and ct >= tt >= 0, value
+    for caller, stats in callers.items():
+        assert caller in raw, caller
+        assert isinstance(stats, tuple) and len(stats) == 4, stats
+out = io.StringIO()
+stats = pstats.Stats(path, stream=out)
+stats.sort_stats("tottime").print_stats(10)
+stats.print_callers("worker_alpha")
+direct = sum(v[0] for v in raw.values())
+workers = {k[2].rsplit(".", 1)[-1]: v for k, v in raw.items() if k[2].startswith("worker_")}
+print("DIRECT", direct)
+print("TOTAL_TT", stats.total_tt)
+print("WORKERS", " ".join(sorted(workers)))
+print(out.getvalue())
+"""
+
+
+@pytest.mark.parametrize("reader", SUPPORTED, ids=[p.label for p in SUPPORTED])
+def test_pstats_opens_in_every_python(profiles, reader):
+    path, stderr = profiles["pstats"]
+    r = subprocess.run([reader.executable, "-c", PSTATS_CHECK, path], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert f"DIRECT {thread_stacks(stderr)}\n" in r.stdout
+    assert "WORKERS " + " ".join(WORKERS) in r.stdout
+    assert "function calls" in r.stdout and "was called by" in r.stdout
+    # The interactive browser, driven as a user would.
+    r = subprocess.run([reader.executable, "-m", "pstats", path], input="sort tottime\nstats 5\nquit\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"thread_pool.py:\d+\((spin|worker_\w+)\)", r.stdout), r.stdout
+
+
+def need_node_modules():
+    if not os.path.isdir(NODE_MODULES):
+        pytest.fail("test consumers missing: run `make consumers` (make check does)")
+
+
+def test_speedscope_matches_the_published_schema(profiles):
+    need_node_modules()
+    path, stderr = profiles["speedscope"]
+    schema = os.path.join(NODE_MODULES, "speedscope", "dist", "release", "file-format-schema.json")
+    r = subprocess.run([os.path.join(NODE_MODULES, ".bin", "ajv"), "validate", "--spec=draft7",
+                        "-s", schema, "-d", path], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    frames = doc["shared"]["frames"]
+    profile_names = [p["name"] for p in doc["profiles"]]
+    assert len(profile_names) == len(set(profile_names)) >= 5  # main + four workers
+    seen = set()
+    for p in doc["profiles"]:
+        assert p["unit"] == "seconds" and len(p["samples"]) == len(p["weights"])
+        assert abs(sum(p["weights"]) - p["endValue"]) < 1e-6
+        for stack in p["samples"]:
+            names = [frames[i]["name"].rsplit(".", 1)[-1] for i in stack]
+            seen.update(n for n in names if n in WORKERS)
+    assert seen == set(WORKERS)
+
+
+def pprof_decode(path):
+    r = subprocess.run(["node", os.path.join(CONSUMERS, "pprof-decode.mjs"), path],
+                       capture_output=True, text=True, timeout=60, cwd=CONSUMERS)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_pprof_decodes_and_agrees_with_strobe(profiles):
+    need_node_modules()
+    path, stderr = profiles["pprof"]
+    with open(path, "rb") as f:
+        gzip.decompress(f.read())  # a real gzip stream
+    doc = pprof_decode(path)
+    assert doc["sampleTypes"] == [["samples", "count"], ["wall", "nanoseconds"]]
+    assert doc["defaultSampleType"] == "wall" and int(doc["period"]) == 500_000
+    assert sum(int(s["values"][0]) for s in doc["samples"]) == thread_stacks(stderr)
+    by_worker = {}
+    for s in doc["samples"]:
+        assert int(s["labels"]["thread id"]) > 0
+        names = [loc[0].rsplit(".", 1)[-1] for loc in s["locations"]]
+        for w in WORKERS:
+            if w in names:
+                # Leaf first: a worker is the leaf or calls spin().
+                assert names.index(w) == 0 or names[0] == "spin", names
+                by_worker.setdefault(w, set()).add(s["labels"]["thread id"])
+                loc = s["locations"][names.index(w)]
+                assert loc[1].endswith("thread_pool.py") and loc[3] > 0  # file and first line
+    assert sorted(by_worker) == WORKERS
+    assert len(set().union(*by_worker.values())) == 4
+
+
+def test_go_tool_pprof_reads_it(profiles, tmp_path):
+    go = shutil.which("go")
+    if not go:
+        pytest.fail("go is missing: make check installs golang-go")
+    path, stderr = profiles["pprof"]
+    env = dict(os.environ, HOME=str(tmp_path))
+    r = subprocess.run([go, "tool", "pprof", "-sample_index=samples", "-top", path],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"Total samples = (\d+)", r.stdout)
+    assert m and int(m.group(1)) == thread_stacks(stderr), r.stdout
+    for w in WORKERS:
+        assert w in r.stdout
+    r = subprocess.run([go, "tool", "pprof", "-top", path], capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 0 and "Type: wall" in r.stdout, r.stdout + r.stderr
+
+
+def test_jsonl_parses_line_by_line(profiles):
+    path, stderr = profiles["jsonl"]
+    with open(path, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    header, trailer = records[0], records[-1]
+    assert header["type"] == "header" and header["format"] == "strobe-jsonl"
+    assert header["version"] == 1 and header["pid"] > 0 and header["rate_hz"] == 2000
+    assert header["python"] == ".".join(map(str, newest().version[:3]))
+    assert trailer["type"] == "end"
+    stacks = [r for r in records if r["type"] == "stack"]
+    functions = [r for r in records if r["type"] == "function"]
+    assert trailer["stacks"] == len(stacks)
+    assert sum(s["samples"] for s in stacks) == trailer["thread_samples"] == thread_stacks(stderr)
+    assert sum(f["direct"] for f in functions) == trailer["thread_samples"]
+    for s in stacks:
+        assert s["frames"] and all(set(fr) == {"file", "function", "line"} for fr in s["frames"])
+    workers = {f["frame"]["function"].rsplit(".", 1)[-1] for f in functions}
+    assert set(WORKERS) <= workers
+    assert {r["type"] for r in records} == {"header", "stack", "function", "end"}
+
+
+def test_collapsed_counts_sum_to_samples(profiles):
+    path, stderr = profiles["collapsed"]
+    total = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.fullmatch(r"tid:\d+(;[^;]+:[^;:]*:-?\d+)+ (\d+)\n", line)
+            assert m, line
+            total += int(m.group(2))
+    assert total == thread_stacks(stderr)
+
+
+def test_every_python_gets_every_format(tmp_path):
+    """Formats do not depend on the interpreter; one run per version proves
+    the profile behind them is whole everywhere."""
+    for python in SUPPORTED:
+        out = tmp_path / f"{python.label}.pstats"
+        r = run_strobe("run", "-r", "1k", "--pstats", "-o", out, python.executable,
+                       workload("hot_loop.py"), "0.3")
+        assert r.returncode == 0, r.stderr
+        check = subprocess.run([newest().executable, "-c", PSTATS_CHECK, out],
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
+        assert f"DIRECT {thread_stacks(r.stderr)}\n" in check.stdout
+
+
+def chromium():
+    browser = shutil.which("chromium")
+    if not browser:
+        pytest.fail("chromium is missing: make check installs it")
+    return browser
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-extensions", "--disable-background-networking"]
+
+
+def rendered_dom(path, fragment, tmp_path):
+    """The page's DOM after its scripts ran, offline, in headless Chromium."""
+    r = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}",
+                        "--virtual-time-budget=5000", "--dump-dom", f"file://{path}#{fragment}"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def png_pixels(path):
+    """The decompressed scanlines of a PNG (no image library needed)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IDAT":
+            idat += data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    return zlib.decompress(idat)
+
+
+def test_flamegraph_is_self_contained(profiles):
+    path, _ = profiles["flamegraph"]
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"<script[^>]+src=", page, re.I)
+    assert not re.search(r"<link[^>]+href=", page, re.I)
+    assert "@import" not in page
+
+
+def test_flamegraph_renders_and_searches_in_chromium(profiles, tmp_path):
+    path, stderr = profiles["flamegraph"]
+    dom = rendered_dom(path, "search=worker_alpha", tmp_path)
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert "data-errors" not in body, body
+    rendered = re.search(r'data-rendered="(\d+)"', dom)
+    assert rendered and int(rendered.group(1)) > 20
+    # The search found the function and highlighted it.
+    matches = re.search(r'data-matches="(\d+)"', dom)
+    assert matches and int(matches.group(1)) >= 1
+    assert re.search(r'class="frame match"[^>]*>worker_alpha \(thread_pool\.py:\d+\)<', dom)
+    # Every thread is offered in the filter, and the root holds every sample.
+    assert len(re.findall(r"<option", dom)) >= 6  # all + main + four workers
+    # Threads are merged in the "all threads" view: the four workers start
+    # the same way, drawn once.
+    assert len(re.findall(r'>Thread\._bootstrap \(threading\.py:\d+\)<', dom)) == 1
+    data = json.loads(re.search(r'<script id="profile-data" type="application/json">(.*?)</script>',
+                                dom, re.S).group(1))
+    assert data["nodes"][0][3] == thread_stacks(stderr)
+
+
+def test_flamegraph_thread_filter_and_screenshot(profiles, tmp_path):
+    path, _ = profiles["flamegraph"]
+    with open(path, encoding="utf-8") as f:
+        data = json.loads(re.search(r'type="application/json">(.*?)</script>', f.read(), re.S).group(1))
+    nodes, names = data["nodes"], data["strings"]
+
+    def subtree_names(i):
+        yield names[nodes[i][0]]
+        for c in range(nodes[i][7], nodes[i][7] + nodes[i][8]):
+            yield from subtree_names(c)
+
+    worker = next(t for t in data["threads"] if "worker_bravo" in subtree_names(t["node"]))
+    dom = rendered_dom(path, f"thread={worker['tid']}", tmp_path)
+    status = re.search(r'id="status"[^>]*>(\d+) samples in view', dom)
+    assert status and int(status.group(1)) == data["nodes"][worker["node"]][3]
+    shot = tmp_path / "flamegraph.png"
+    r = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}",
+                        "--window-size=1280,800", f"--screenshot={shot}", f"file://{path}"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(set(png_pixels(shot))) > 16  # drawn, not a blank page

@@ -1,0 +1,54 @@
+/*
+ * test_process.c — facts read from /proc about a real process (this one):
+ * thread names, which the kernel stores as raw bytes and strobe must turn
+ * into valid UTF-8 without control characters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "proc/process.h"
+
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static void name_of_this_thread(const char *set, char *out, size_t outlen)
+{
+    assert_int_equal(prctl(PR_SET_NAME, set, 0, 0, 0), 0);
+    process_thread_name(getpid(), (uint64_t)gettid(), out, outlen);
+}
+
+static void test_thread_names(void **state)
+{
+    (void)state;
+    char name[16];
+    name_of_this_thread("worker-1", name, sizeof(name));
+    assert_string_equal(name, "worker-1");
+    /* Whole UTF-8 characters are kept. */
+    name_of_this_thread("w\xc3\xb6rk", name, sizeof(name));
+    assert_string_equal(name, "w\xc3\xb6rk");
+    /* Invalid bytes, a character cut by the kernel's 15-byte limit and
+     * control characters become '?'. */
+    name_of_this_thread("a\xff\tb", name, sizeof(name));
+    assert_string_equal(name, "a??b");
+    name_of_this_thread("abcdefghijklmn\xc3\xb6", name, sizeof(name));
+    assert_string_equal(name, "abcdefghijklmn?");
+    /* Too small a buffer cuts at a character boundary. */
+    char small[4];
+    name_of_this_thread("\xc3\xb6\xc3\xb6", small, sizeof(small));
+    assert_string_equal(small, "\xc3\xb6");
+    /* A thread that does not exist has no name. */
+    process_thread_name(getpid(), 0x7ffffff0, name, sizeof(name));
+    assert_string_equal(name, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thread_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
