@@ -20,7 +20,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 WARNINGS += -Wno-format-truncation
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE $(WARNINGS) -Isrc -MMD -MP
-LDLIBS := -lelf -lz -lm
+LDLIBS := -lelf -lz -lzstd -lm
 
 ifeq ($(FUZZ),1)
 # libFuzzer builds (make fuzz): clang, coverage for the fuzzer, ASan+UBSan.
@@ -115,10 +115,10 @@ demo: deps all
 
 # strobe beside Tachyon (python3.15 -m profiling.sampling) on the same
 # workloads; writes bench/RESULTS.md. BENCH_QUICK=1 for a short run.
-bench: deps all $(BUILD)/bench/wake_floor
+bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py
 
-$(BUILD)/bench/wake_floor: bench/wake_floor.c
+$(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
@@ -127,7 +127,7 @@ $(BUILD)/bench/wake_floor: bench/wake_floor.c
 # interpreters (make fuzz-seeds). `make fuzz` fuzzes each target for
 # FUZZ_SECONDS; `make fuzz-check` (part of make check) replays the corpus and
 # fuzzes each target briefly. Findings land in build-fuzz/findings/.
-FUZZ_TARGETS := sampler linetable debug_offsets
+FUZZ_TARGETS := sampler linetable debug_offsets recording
 FUZZ_SECONDS ?= 300
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_WRAP := -Wl,--wrap=remote_read,--wrap=remote_readv
@@ -159,8 +159,9 @@ $(BUILD)/tests/record_seed: tests/fuzz/record_seed.c $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $(FUZZ_WRAP) -o $@ $< $(OBJS) $(LDLIBS)
 
-fuzz-seeds: $(BUILD)/tests/record_seed
+fuzz-seeds: $(BUILD)/tests/record_seed $(BIN)
 	@tests/fuzz/record-seeds.sh $(BUILD)/tests/record_seed
+	python3.14 tests/fuzz/make-recording-seeds.py $(BIN) python3
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -28,6 +28,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -38,10 +39,13 @@ import pythons  # noqa: E402
 
 STROBE = os.environ.get("STROBE", os.path.join(ROOT, "build", "strobe"))
 WAKE_FLOOR = os.path.join(ROOT, "build", "bench", "wake_floor")
+SYSCALL_FLOOR = os.path.join(ROOT, "build", "bench", "syscall_floor")
+FORMATS = ["collapsed", "jsonl", "pstats", "speedscope", "pprof", "flamegraph", "gecko"]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "3"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "1" if QUICK else "3"))
 MEMORY_SECONDS = 10 if QUICK else 60
+FORMATS_SECONDS = 5 if QUICK else 15
 WORKLOADS = [("shallow", "1 thread, 5-deep stack"),
              ("deep", "1 thread, 300-deep stack"),
              ("threads8", "8 busy threads")]
@@ -170,6 +174,33 @@ def wake_floor():
     return number(r"cpu_percent ([\d.]+)", out)
 
 
+def syscall_floor():
+    """µs per process_vm_readv now: (one region, eight regions)."""
+    try:
+        out = subprocess.run([SYSCALL_FLOOR, "200000"], capture_output=True, text=True,
+                             timeout=120).stdout
+    except OSError:
+        return None, None
+    return number(r"one_region_us ([\d.]+)", out), number(r"eight_regions_us ([\d.]+)", out)
+
+
+def formats_run(python, directory):
+    """A recording of many distinct stacks, then each format made from it by
+    `strobe replay`: seconds and peak RSS per format (replay included)."""
+    rec = os.path.join(directory, "formats.bin")
+    out, err, _ = run([STROBE, "run", "-r", "100k", "--binary", "-o", rec, python.executable,
+                       workload("many_stacks"), str(FORMATS_SECONDS)],
+                      timeout=FORMATS_SECONDS * 4 + 60)
+    acc = accounting(out + err)
+    rows = []
+    for fmt_name in FORMATS:
+        start = time.monotonic()
+        _, _, watch = run([STROBE, "replay", rec, f"--{fmt_name}", "-o",
+                           os.path.join(directory, f"out.{fmt_name}")])
+        rows.append((fmt_name, time.monotonic() - start, watch.rss_kb / 1024))
+    return acc["samples"], rows
+
+
 def memory_run(python):
     """60 s at 100 kHz on a program with 10,000 distinct stacks."""
     out, err, watch = run([STROBE, "run", "-r", "100k", "--collapsed", "-o", "/dev/null",
@@ -219,6 +250,9 @@ def main():
     if not chosen:
         sys.exit("bench: no CPython 3.8-3.15 found")
     lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
+    floor_before = syscall_floor()
+    print(f"process_vm_readv now: {fmt(floor_before[0], '.2f')} µs (one region), "
+          f"{fmt(floor_before[1], '.2f')} µs (eight regions)")
     print(HEADER)
     for wl, title in WORKLOADS:
         for py in chosen:
@@ -231,12 +265,24 @@ def main():
                 print(line, flush=True)
                 lines.append(line)
     floor = wake_floor()
+    floor_after = syscall_floor()
     mem_py = chosen[-1]
     rss, samples = memory_run(mem_py)
-    write_results(lines, floor, mem_py, rss, samples)
+    with tempfile.TemporaryDirectory() as directory:
+        formats = formats_run(mem_py, directory)
+    write_results(lines, floor, (floor_before, floor_after), mem_py, rss, samples, formats)
 
 
-def write_results(lines, floor, mem_py, rss, samples):
+def formats_table(formats):
+    samples, rows = formats
+    lines = ["| format | seconds (replay + write) | peak RSS MB |", "|---|---|---|"]
+    lines += [f"| {name} | {secs:.2f} | {rss:.1f} |" for name, secs, rss in rows]
+    return samples, "\n".join(lines)
+
+
+def write_results(lines, floor, syscalls, mem_py, rss, samples, formats):
+    (one_before, eight_before), (one_after, eight_after) = syscalls
+    format_samples, format_lines = formats_table(formats)
     text = f"""# strobe benchmark results
 
 Date: {datetime.date.today().isoformat()}
@@ -257,9 +303,20 @@ Waking up 10,000 times a second with nothing to do (bench/wake_floor.c) costs
 {fmt(floor, '.1f')}% of a core on this machine: the floor under "CPU at 10 kHz" for
 any profiler that sleeps between samples.
 
+One `process_vm_readv` (bench/syscall_floor.c, from a sleeping process)
+cost {fmt(one_before, '.2f')} µs for one small region and {fmt(eight_before, '.2f')} µs for eight regions
+before the table above, {fmt(one_after, '.2f')} µs and {fmt(eight_after, '.2f')} µs after it: the floor under
+every sample. On this virtual machine it varies several-fold from hour to
+hour with the host's load, and the rates above move with it.
+
 Memory on a program with 10,000 distinct stacks (bench/workloads/many_stacks.py),
 {MEMORY_SECONDS} s at 100 kHz on CPython {mem_py.label}: {fmt(samples, ',.0f')} samples,
 peak RSS {fmt(rss, '.1f')} MB.
+
+Every output format made by `strobe replay` from one recording of that
+program ({FORMATS_SECONDS} s at 100 kHz, {fmt(format_samples, ',.0f')} samples), on CPython {mem_py.label}:
+
+{format_lines}
 """
     with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
         f.write(text)

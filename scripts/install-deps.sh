@@ -2,7 +2,7 @@
 # Install the Debian packages strobe needs to build and test, if missing.
 # Idempotent and quiet when everything is present. Uses sudo when not root.
 #
-#   build:  gcc make libelf-dev zlib1g-dev
+#   build:  gcc make libelf-dev zlib1g-dev libzstd-dev
 #   tests:  libcmocka-dev python3 python3-pytest util-linux (setpriv)
 #           python3.11-dbg: a debug-build interpreter for the test matrix
 #           clang libclang-rt-14-dev: libFuzzer (make fuzz, fuzz-check)
@@ -12,7 +12,7 @@
 #           (tests/consumers/)
 set -eu
 
-PACKAGES="gcc make libc6-dev libelf-dev zlib1g-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg
+PACKAGES="gcc make libc6-dev libelf-dev zlib1g-dev libzstd-dev libcmocka-dev python3 python3-pytest util-linux python3.11-dbg
           clang libclang-rt-14-dev valgrind cppcheck clang-tidy binutils golang-go chromium"
 
 missing=""

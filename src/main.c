@@ -38,6 +38,9 @@ int main(int argc, char **argv)
     case CMD_RUN:
         status = command_run(&opts);
         break;
+    case CMD_REPLAY:
+        status = command_replay(&opts);
+        break;
     }
     options_free(&opts);
     return status;

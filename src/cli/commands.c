@@ -12,6 +12,7 @@
 #include "base/hash.h"
 #include "cli/signals.h"
 #include "output/formats.h"
+#include "output/recording.h"
 #include "output/report.h"
 #include "output/sink.h"
 #include "output/stats.h"
@@ -21,6 +22,7 @@
 #include "python/target.h"
 #include "sampler/sampler.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +57,14 @@ struct poll_state {
     pid_t pid;
     uint64_t exec_id;
     uint64_t exec_checked_ns;
+    struct recorder *recorder;  /* NULL: no recording */
 };
 
-static int poll_between_samples(void *ctx, const struct profile *p, uint64_t now_ns)
+static int poll_between_samples(void *ctx, struct profile *p, uint64_t now_ns)
 {
     struct poll_state *ps = ctx;
+    if (ps->recorder)
+        recorder_round(ps->recorder, p, now_ns);
     if (signals_stop_requested())
         return STOP_SIGNAL;
     if (ps->exec_id && now_ns - ps->exec_checked_ns >= EXEC_CHECK_NS) {
@@ -93,8 +98,92 @@ static char *output_path(const struct options *o, pid_t pid)
     return output_default_path(o->format, NULL, pid);
 }
 
-/* Write the profile in the chosen format. Returns 0 or 1. */
-static int write_output(const struct options *o, const struct profile *p)
+/* One profiling session: the profile, and the recording streamed beside it
+ * (--binary, --record). */
+struct session {
+    const struct options *o;
+    struct profile profile;
+    struct recorder *recorder;
+    char *recording_path;
+    bool recording_is_temporary;    /* only for the output (--gecko) */
+};
+
+/* A temporary file for a recording nobody asked to keep. */
+static char *temporary_recording_path(void)
+{
+    const char *dir = getenv("TMPDIR");
+    size_t len = strlen(dir && *dir ? dir : "/tmp") + 32;
+    char *path = xmalloc(len);
+    snprintf(path, len, "%s/strobe-recording-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        free(path);
+        return NULL;
+    }
+    close(fd);
+    return path;
+}
+
+/* Start recording, if asked, once the target's pid is known. */
+static bool session_open_recording(struct session *s, pid_t pid)
+{
+    const struct options *o = s->o;
+    char err[ERRMSG_MAX];
+    if (o->format == FORMAT_BINARY) {
+        s->recording_path = output_path(o, pid);
+    } else if (o->record_path) {
+        s->recording_path = xstrdup(o->record_path);
+    } else if (output_needs_recording(o->format)) {
+        s->recording_path = temporary_recording_path();
+        s->recording_is_temporary = true;
+        if (!s->recording_path) {
+            snprintf(err, sizeof(err), "cannot create a temporary file for the samples' times "
+                                       "in %s (set TMPDIR): %s",
+                     getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
+            error_line(err);
+            return false;
+        }
+    } else {
+        return true;
+    }
+    s->profile.pid = pid;
+    s->recorder = recorder_open(s->recording_path, &s->profile, err, sizeof(err));
+    if (!s->recorder) {
+        error_line(err);
+        return false;
+    }
+    return true;
+}
+
+/* Finish the recording (0, or 1 if it could not be written). */
+static int session_close_recording(struct session *s)
+{
+    if (!s->recorder)
+        return 0;
+    char err[ERRMSG_MAX];
+    bool ok = recorder_finish(s->recorder, &s->profile, err, sizeof(err));
+    s->recorder = NULL;
+    if (!ok) {
+        error_line(err);
+        return 1;
+    }
+    if (s->o->format != FORMAT_BINARY && !s->recording_is_temporary)
+        fprintf(stderr, "strobe: wrote %s\n", s->recording_path);
+    return 0;
+}
+
+static void session_free(struct session *s)
+{
+    profile_free(&s->profile);
+    if (s->recording_is_temporary && s->recording_path)
+        unlink(s->recording_path);
+    free(s->recording_path);
+}
+
+
+/* Write the profile in the chosen format; `recording` holds its samples'
+ * times when there is one. Returns 0 or 1. */
+static int write_output(const struct options *o, const struct profile *p, const char *recording)
 {
     char err[ERRMSG_MAX];
     struct sink sink;
@@ -110,8 +199,13 @@ static int write_output(const struct options *o, const struct profile *p)
     /* Machine-readable output stays clean; the summary goes to stderr. */
     if (o->format != FORMAT_REPORT)
         report_write_capture_summary(stderr, p);
-    output_write(o->format, sink.f, p, &o->report);
     int status = 0;
+    if (!output_write(o->format, sink.f, p, &o->report, recording, err, sizeof(err))) {
+        error_line(err);
+        sink_abort(&sink);
+        free(path);
+        return 1;
+    }
     if (!sink_close(&sink, err, sizeof(err))) {
         error_line(err);
         status = 1;
@@ -125,6 +219,25 @@ static int write_output(const struct options *o, const struct profile *p)
     return status;
 }
 
+/* End the session: the recording, then the output (written even when the
+ * recording beside it failed). Frees the session; returns 0 or 1. */
+static int session_finish(struct session *s)
+{
+    const struct options *o = s->o;
+    int status = session_close_recording(s);
+    if (o->format != FORMAT_BINARY) {
+        status |= write_output(o, &s->profile, status ? NULL : s->recording_path);
+    } else if (!status) {
+        /* The output was the recording, already written: say so. */
+        report_write_capture_summary(stderr, &s->profile);
+        if (o->stats)
+            stats_write(stderr, &s->profile);
+        fprintf(stderr, "strobe: wrote %s\n", s->recording_path);
+    }
+    session_free(s);
+    return status;
+}
+
 enum wait_result {
     WAIT_ATTACHED,
     WAIT_FAILED,        /* message in err */
@@ -134,14 +247,14 @@ enum wait_result {
 };
 
 /* Sample the attached target until it stops us (see profile_target). */
-static enum stop_reason sample_target(const struct options *o, struct py_target *t,
-                                      struct profile *p)
+static enum stop_reason sample_target(struct session *s, struct py_target *t)
 {
+    const struct options *o = s->o;
     struct sampler_options so = { .interval_ns = o->interval_ns, .duration_ns = o->duration_ns };
     struct poll_state ps = { .realtime_stats = o->realtime_stats, .terminal = isatty(2),
                              .pid = t->pid, .exec_id = process_exec_id(t->pid),
-                             .exec_checked_ns = clock_now_ns() };
-    enum stop_reason why = sampler_run(t, &so, p, poll_between_samples, &ps);
+                             .exec_checked_ns = clock_now_ns(), .recorder = s->recorder };
+    enum stop_reason why = sampler_run(t, &so, &s->profile, poll_between_samples, &ps);
     if (o->realtime_stats && ps.terminal)
         fputc('\n', stderr);
     return why;
@@ -158,11 +271,13 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
  * that re-execs itself); until then, or if it never has one, strobe waits
  * for it to exit or for --duration or Ctrl-C, as it would have anyway.
  */
-static enum stop_reason profile_target(const struct options *o, struct py_target *t,
-                                       struct profile *p, bool child, int *exit_code)
+static enum stop_reason profile_target(struct session *s, struct py_target *t, bool child,
+                                       int *exit_code)
 {
+    const struct options *o = s->o;
+    struct profile *p = &s->profile;
     for (;;) {
-        enum stop_reason why = sample_target(o, t, p);
+        enum stop_reason why = sample_target(s, t);
         if (why != STOP_EXEC)
             return why;
         char exe[TARGET_PATH_MAX], err[ERRMSG_MAX];
@@ -194,16 +309,19 @@ int command_attach(const struct options *o)
         return 1;
     }
     signals_install(0);
-    struct profile profile;
-    profile_init(&profile);
+    struct session s = { .o = o };
+    profile_init(&s.profile);
+    if (!session_open_recording(&s, o->pid)) {
+        session_free(&s);
+        return 1;
+    }
     int exit_code = 0;
-    enum stop_reason why = profile_target(o, &target, &profile, false, &exit_code);
+    enum stop_reason why = profile_target(&s, &target, false, &exit_code);
     if (why == STOP_EXITED) {
         snprintf(err, sizeof(err), "process %d exited; writing what was collected", (int)o->pid);
         error_line(err);
     }
-    int status = write_output(o, &profile);
-    profile_free(&profile);
+    int status = session_finish(&s);
     return status;
 }
 
@@ -292,14 +410,18 @@ int command_run(const struct options *o)
         return exit_code;
     }
 
-    struct profile profile;
-    profile_init(&profile);
+    struct session s = { .o = o };
+    profile_init(&s.profile);
+    if (!session_open_recording(&s, child)) {
+        session_free(&s);
+        spawn_terminate(child, TERMINATE_GRACE_MS);
+        return 1;
+    }
     bool reaped = false;
-    enum stop_reason why = profile_target(o, &target, &profile, true, &exit_code);
+    enum stop_reason why = profile_target(&s, &target, true, &exit_code);
     /* It exited while strobe waited for it after an exec: already reaped. */
     reaped = why == STOP_EXITED && !process_exists(child);
-    int status = write_output(o, &profile);
-    profile_free(&profile);
+    int status = session_finish(&s);
     /* After --duration the program is stopped, as a profiling session that
      * launched it ends; otherwise it is already ending (exit, Ctrl-C). */
     if (why == STOP_DURATION)
@@ -307,4 +429,23 @@ int command_run(const struct options *o)
     else if (!reaped)
         spawn_reap(child, true, &exit_code);
     return status ? status : exit_code;
+}
+
+int command_replay(const struct options *o)
+{
+    char err[ERRMSG_MAX];
+    struct profile profile;
+    profile_init(&profile);
+    bool complete = false;
+    if (!recording_replay(o->replay_path, &profile, NULL, NULL, &complete, err, sizeof(err))) {
+        error_line(err);
+        profile_free(&profile);
+        return 1;
+    }
+    if (!complete)
+        fprintf(stderr, "strobe: %s stops early (the strobe that made it was stopped before it "
+                        "finished); replaying what it holds\n", o->replay_path);
+    int status = write_output(o, &profile, o->replay_path);
+    profile_free(&profile);
+    return status;
 }

@@ -22,6 +22,7 @@ enum long_only {
     OPT_NO_SUMMARY,
     OPT_STATS,
     OPT_REALTIME_STATS,
+    OPT_RECORD,
     OPT_FORMAT,     /* OPT_FORMAT + enum output_format: --collapsed, --pstats, ... */
 };
 
@@ -36,6 +37,9 @@ static const struct option long_options[] = {
     { "pprof", no_argument, NULL, OPT_FORMAT + FORMAT_PPROF },
     { "jsonl", no_argument, NULL, OPT_FORMAT + FORMAT_JSONL },
     { "flamegraph", no_argument, NULL, OPT_FORMAT + FORMAT_FLAMEGRAPH },
+    { "binary", no_argument, NULL, OPT_FORMAT + FORMAT_BINARY },
+    { "gecko", no_argument, NULL, OPT_FORMAT + FORMAT_GECKO },
+    { "record", required_argument, NULL, OPT_RECORD },
     { "output", required_argument, NULL, 'o' },
     { "sort", required_argument, NULL, OPT_SORT },
     { "limit", required_argument, NULL, 'l' },
@@ -172,10 +176,12 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         o->command = CMD_ATTACH;
     else if (strcmp(cmd, "run") == 0)
         o->command = CMD_RUN;
+    else if (strcmp(cmd, "replay") == 0)
+        o->command = CMD_REPLAY;
     else
         return usage_error(err, errlen, "unknown command '%s' (try 'strobe --help')", cmd);
 
-    /* `run` stops at COMMAND ("+"); `attach` allows options after the PID. */
+    /* `run` stops at COMMAND ("+"); the others allow options anywhere. */
     const char *shortopts = o->command == CMD_RUN ? "+:r:d:ao:l:m:h" : ":r:d:ao:l:h";
     const char *module = NULL;
     int sub_argc = argc - 1;
@@ -225,6 +231,9 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         case OPT_REALTIME_STATS:
             o->realtime_stats = true;
             break;
+        case OPT_RECORD:
+            o->record_path = optarg;
+            break;
         case 'h':
             o->help_topic = o->command;
             o->command = CMD_HELP;
@@ -252,6 +261,19 @@ done:;
     o->interval_ns = (uint64_t)llround((double)NS_PER_SEC / o->rate_hz);
     if (o->interval_ns == 0)
         o->interval_ns = 1;
+    if (o->format == FORMAT_BINARY && o->record_path)
+        return usage_error(err, errlen, "%s",
+                           "--record keeps a recording beside another format; with --binary, use -o");
+    if (o->command == CMD_REPLAY) {
+        if (nrest != 1)
+            return usage_error(err, errlen, "%s",
+                               nrest ? "replay takes one recording" : "replay needs a recording "
+                                                                      "(made with --binary or --record)");
+        if (o->format == FORMAT_BINARY || o->record_path)
+            return usage_error(err, errlen, "%s", "replay writes a recording into another format");
+        o->replay_path = rest[0];
+        return true;
+    }
     if (o->command == CMD_ATTACH) {
         if (nrest != 1)
             return usage_error(err, errlen, "%s",
@@ -282,8 +304,9 @@ static const char HELP_GENERAL[] =
     "Usage:\n"
     "  strobe attach PID [options]            profile a running process\n"
     "  strobe run [options] COMMAND [ARGS...]  launch COMMAND and profile it\n"
+    "  strobe replay RECORDING [options]       turn a recording into any format\n"
     "  strobe --version\n"
-    "  strobe attach --help | strobe run --help\n"
+    "  strobe attach --help | strobe run --help | strobe replay --help\n"
     "\n"
     "strobe reads the interpreter's stacks from outside the process: no code\n"
     "change, no restart, every thread. Ctrl-C stops sampling and writes the\n"
@@ -308,11 +331,17 @@ static const char HELP_OPTIONS[] =
     "  --pstats               Python's stats file: python -m pstats FILE, snakeviz\n"
     "  --speedscope           speedscope JSON: open in https://www.speedscope.app\n"
     "  --pprof                gzipped pprof protobuf: go tool pprof, Pyroscope\n"
+    "  --gecko                Firefox Profiler JSON, every sample at its time:\n"
+    "                         open in https://profiler.firefox.com\n"
+    "  --binary               a recording of every sample, written as it goes\n"
+    "                         (zstd; docs/recording.md): strobe replay reads it\n"
+    "  --record FILE          also stream a recording to FILE, beside the output\n"
     "  -o, --output FILE      write the output to FILE (or into a directory).\n"
     "                         Without -o, the report, --collapsed and --jsonl go\n"
     "                         to standard output, the others to FORMAT_PID.EXT\n"
     "                         (flamegraph_PID.html, pstats_PID.pstats,\n"
-    "                         speedscope_PID.json, pprof_PID.pb.gz)\n"
+    "                         speedscope_PID.json, pprof_PID.pb.gz, gecko_PID.json,\n"
+    "                         binary_PID.bin)\n"
     "  --sort KEY             report order: nsamples (default), tottime, cumtime,\n"
     "                         sample-pct, cumul-pct, nsamples-cumul, name\n"
     "  -l, --limit N          rows in the report (default 15; 0 for all)\n"
@@ -325,6 +354,14 @@ static const char HELP_ATTACH[] =
     "Profile the running Python process PID until it exits, --duration runs out,\n"
     "or Ctrl-C. The process is only read, never stopped or modified. Reading\n"
     "another user's process needs root or CAP_SYS_PTRACE.\n";
+
+static const char HELP_REPLAY[] =
+    "Usage: strobe replay RECORDING [options]\n"
+    "\n"
+    "Read a recording made with --binary or --record and write it in any output\n"
+    "format, exactly as profiling straight into that format would have. A\n"
+    "recording cut short (strobe was killed) is replayed up to where it stops.\n"
+    "Sampling options do not apply.\n";
 
 static const char HELP_RUN[] =
     "Usage: strobe run [options] COMMAND [ARGS...]\n"
@@ -343,6 +380,8 @@ void print_help(enum command topic)
         fputs(HELP_ATTACH, stdout);
     else if (topic == CMD_RUN)
         fputs(HELP_RUN, stdout);
+    else if (topic == CMD_REPLAY)
+        fputs(HELP_REPLAY, stdout);
     else
         fputs(HELP_GENERAL, stdout);
     fputc('\n', stdout);

@@ -3,6 +3,7 @@
  *
  * strobe attach PID [options]
  * strobe run [options] COMMAND [ARGS...]
+ * strobe replay RECORDING [options]
  *
  * The shape and option names follow CPython 3.15's `python -m
  * profiling.sampling` so its users feel at home. The parsed options are the
@@ -22,6 +23,7 @@
 enum command {
     CMD_ATTACH,
     CMD_RUN,
+    CMD_REPLAY,     /* a recording into another format */
     CMD_HELP,       /* print help for `help_topic` and exit 0 */
     CMD_VERSION,
 };
@@ -30,6 +32,8 @@ struct options {
     enum command command;
     enum command help_topic;    /* CMD_HELP: which help (CMD_HELP = general) */
     pid_t pid;                  /* attach */
+    const char *replay_path;    /* replay: the recording */
+    const char *record_path;    /* --record: stream a recording there too */
     char **program;             /* run: NULL-terminated argv, owned */
     double rate_hz;
     uint64_t interval_ns;

@@ -5,6 +5,7 @@
 
 #include "output/collapsed.h"
 #include "output/flamegraph.h"
+#include "output/gecko.h"
 #include "output/jsonl.h"
 #include "output/pprof.h"
 #include "output/pstats.h"
@@ -21,6 +22,8 @@ static const struct output_format_info formats[FORMAT_COUNT] = {
     [FORMAT_PPROF] = { "pprof", "pb.gz", false },
     [FORMAT_JSONL] = { "jsonl", "jsonl", true },
     [FORMAT_FLAMEGRAPH] = { "flamegraph", "html", false },
+    [FORMAT_BINARY] = { "binary", "bin", false },
+    [FORMAT_GECKO] = { "gecko", "json", false },
 };
 
 const struct output_format_info *output_format_info(enum output_format f)
@@ -48,8 +51,14 @@ void output_thread_label(const struct calltree_thread *thread, char *out, size_t
         snprintf(out, outlen, "tid %llu", (unsigned long long)thread->tid);
 }
 
-void output_write(enum output_format f, FILE *out, const struct profile *p,
-                  const struct report_options *report)
+bool output_needs_recording(enum output_format f)
+{
+    return f == FORMAT_GECKO;
+}
+
+bool output_write(enum output_format f, FILE *out, const struct profile *p,
+                  const struct report_options *report, const char *recording, char *err,
+                  size_t errlen)
 {
     switch (f) {
     case FORMAT_REPORT:
@@ -74,7 +83,16 @@ void output_write(enum output_format f, FILE *out, const struct profile *p,
     case FORMAT_FLAMEGRAPH:
         flamegraph_write(out, p);
         break;
+    case FORMAT_GECKO:
+        if (!recording) {
+            snprintf(err, errlen, "the Firefox Profiler format needs the samples' times, "
+                                  "from a recording");
+            return false;
+        }
+        return gecko_write(out, recording, err, errlen);
+    case FORMAT_BINARY:     /* written while sampling, by the recorder */
     case FORMAT_COUNT:
         break;
     }
+    return true;
 }

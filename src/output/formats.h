@@ -22,6 +22,8 @@ enum output_format {
     FORMAT_PPROF,
     FORMAT_JSONL,
     FORMAT_FLAMEGRAPH,
+    FORMAT_BINARY,      /* streamed while sampling (output/recording.h) */
+    FORMAT_GECKO,
     FORMAT_COUNT,
 };
 
@@ -41,8 +43,15 @@ char *output_default_path(enum output_format f, const char *dir, pid_t pid);
 #define THREAD_LABEL_MAX 64
 void output_thread_label(const struct calltree_thread *thread, char *out, size_t outlen);
 
-/* Write `p` in format `f`. Write errors show when the file is closed. */
-void output_write(enum output_format f, FILE *out, const struct profile *p,
-                  const struct report_options *report);
+/* Whether format `f` is made from a recording's timeline (gecko): the
+ * session then records, to a temporary file if no --record was given. */
+bool output_needs_recording(enum output_format f);
+
+/* Write `p` in format `f`; `recording` is the session's recording (NULL
+ * if none). Write errors show when the file is closed; false with a
+ * message if the recording could not be read. */
+bool output_write(enum output_format f, FILE *out, const struct profile *p,
+                  const struct report_options *report, const char *recording, char *err,
+                  size_t errlen);
 
 #endif

@@ -15,7 +15,7 @@ void pb_free(struct pb_buf *b)
     memset(b, 0, sizeof(*b));
 }
 
-static void put_varint(struct pb_buf *b, uint64_t v)
+void pb_varint(struct pb_buf *b, uint64_t v)
 {
     b->data = xgrow(b->data, &b->cap, b->len + PB_VARINT_MAX, 1);
     do {
@@ -27,7 +27,7 @@ static void put_varint(struct pb_buf *b, uint64_t v)
 
 static void put_key(struct pb_buf *b, uint32_t field, enum pb_wire_type type)
 {
-    put_varint(b, (uint64_t)field << 3 | type);
+    pb_varint(b, (uint64_t)field << 3 | type);
 }
 
 void pb_uint(struct pb_buf *b, uint32_t field, uint64_t value)
@@ -35,13 +35,13 @@ void pb_uint(struct pb_buf *b, uint32_t field, uint64_t value)
     if (!value)
         return;
     put_key(b, field, PB_VARINT);
-    put_varint(b, value);
+    pb_varint(b, value);
 }
 
 void pb_bytes(struct pb_buf *b, uint32_t field, const void *data, size_t len)
 {
     put_key(b, field, PB_LENGTH_DELIMITED);
-    put_varint(b, len);
+    pb_varint(b, len);
     b->data = xgrow(b->data, &b->cap, b->len + len, 1);
     if (len)
         memcpy(b->data + b->len, data, len);
@@ -58,6 +58,6 @@ void pb_packed(struct pb_buf *b, uint32_t field, const uint64_t *values, size_t 
 {
     pb_reset(scratch);
     for (size_t i = 0; i < n; i++)
-        put_varint(scratch, values[i]);
+        pb_varint(scratch, values[i]);
     pb_message(b, field, scratch);
 }

@@ -22,6 +22,10 @@ static inline void pb_reset(struct pb_buf *b)
     b->len = 0;
 }
 
+/* A bare varint (unsigned LEB128), no field key: also the integer
+ * encoding of strobe's recordings. */
+void pb_varint(struct pb_buf *b, uint64_t v);
+
 /* A varint field; zero values are left out, as proto3 does. */
 void pb_uint(struct pb_buf *b, uint32_t field, uint64_t value);
 /* A length-delimited field: bytes, a string or an embedded message. */

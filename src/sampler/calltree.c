@@ -17,6 +17,7 @@ void calltree_free(struct calltree *t)
 {
     free(t->nodes);
     free(t->threads);
+    free(t->log.items);
     u64map_free(&t->children);
     u64map_free(&t->thread_roots);
     memset(t, 0, sizeof(*t));
@@ -91,4 +92,11 @@ size_t calltree_path(const struct calltree *t, uint32_t node, uint32_t *frames)
     for (uint32_t m = node; t->nodes[m].parent != ID_NONE; m = t->nodes[m].parent)
         frames[depth++] = t->nodes[m].frame;
     return depth;
+}
+
+void calltree_log_sample(struct calltree *t, uint32_t node, uint64_t ns)
+{
+    struct calltree_log *log = &t->log;
+    log->items = xgrow(log->items, &log->cap, log->count + 1, sizeof(*log->items));
+    log->items[log->count++] = (struct calltree_sample){ node, ns };
 }

@@ -35,6 +35,20 @@ struct calltree_thread {
     char name[THREAD_NAME_MAX];    /* the OS thread name when first seen, or "" */
 };
 
+/* Samples in the order they were added, for a streaming recording
+ * (output/recording.h), which enables the log and drains it after each
+ * round. Off, it costs one predictable branch per sample. */
+struct calltree_sample {
+    uint32_t node;
+    uint64_t ns;
+};
+
+struct calltree_log {
+    struct calltree_sample *items;
+    size_t count, cap;
+    bool enabled;
+};
+
 struct calltree {
     struct call_node *nodes;
     size_t count, cap;
@@ -42,6 +56,7 @@ struct calltree {
     size_t nthreads, threads_cap;
     struct u64map children;     /* (parent << 32 | frame) -> node */
     struct u64map thread_roots; /* tid -> thread index */
+    struct calltree_log log;
 };
 
 void calltree_init(struct calltree *t);
@@ -50,10 +65,14 @@ void calltree_free(struct calltree *t);
 /* The root node of thread `tid`, created on first use. */
 uint32_t calltree_root(struct calltree *t, uint64_t tid);
 
+void calltree_log_sample(struct calltree *t, uint32_t node, uint64_t ns);
+
 static inline void calltree_add(struct calltree *t, uint32_t node, uint64_t samples, uint64_t ns)
 {
     t->nodes[node].self_samples += samples;
     t->nodes[node].self_ns += ns;
+    if (unlikely(t->log.enabled))
+        calltree_log_sample(t, node, ns);
 }
 
 uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame);

@@ -22,7 +22,7 @@ struct sampler_options {
 /* Polled between samples with the profile so far and the time: returns
  * SAMPLER_CONTINUE, or the reason to stop. */
 #define SAMPLER_CONTINUE (-1)
-typedef int (*sampler_poll_fn)(void *ctx, const struct profile *p, uint64_t now_ns);
+typedef int (*sampler_poll_fn)(void *ctx, struct profile *p, uint64_t now_ns);
 
 /* The engine without the timed loop, one sample at a time: for tests and
  * fuzzers that drive it over fake memory. sampler_sample returns false once

@@ -59,8 +59,9 @@ static void write_outputs(const struct profile *p)
     if (!sink)
         return;
     struct report_options ro = { .sort = SORT_NSAMPLES, .limit = 0, .summary = true };
+    char err[ERRMSG_MAX];
     for (int f = 0; f < FORMAT_COUNT; f++)
-        output_write((enum output_format)f, sink, p, &ro);
+        output_write((enum output_format)f, sink, p, &ro, NULL, err, sizeof(err));
     fclose(sink);
 }
 

