@@ -200,7 +200,8 @@ static int write_output(const struct options *o, const struct profile *p, const 
     if (o->format != FORMAT_REPORT)
         report_write_capture_summary(stderr, p);
     int status = 0;
-    if (!output_write(o->format, sink.f, p, &o->report, recording, err, sizeof(err))) {
+    struct output_request req = { o->format, &o->report, recording, o->diff_baseline };
+    if (!output_write(&req, sink.f, p, err, sizeof(err))) {
         error_line(err);
         sink_abort(&sink);
         free(path);

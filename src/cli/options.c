@@ -23,6 +23,7 @@ enum long_only {
     OPT_STATS,
     OPT_REALTIME_STATS,
     OPT_RECORD,
+    OPT_DIFF_FLAMEGRAPH,
     OPT_FORMAT,     /* OPT_FORMAT + enum output_format: --collapsed, --pstats, ... */
 };
 
@@ -39,7 +40,9 @@ static const struct option long_options[] = {
     { "flamegraph", no_argument, NULL, OPT_FORMAT + FORMAT_FLAMEGRAPH },
     { "binary", no_argument, NULL, OPT_FORMAT + FORMAT_BINARY },
     { "gecko", no_argument, NULL, OPT_FORMAT + FORMAT_GECKO },
+    { "heatmap", no_argument, NULL, OPT_FORMAT + FORMAT_HEATMAP },
     { "record", required_argument, NULL, OPT_RECORD },
+    { "diff-flamegraph", required_argument, NULL, OPT_DIFF_FLAMEGRAPH },
     { "output", required_argument, NULL, 'o' },
     { "sort", required_argument, NULL, OPT_SORT },
     { "limit", required_argument, NULL, 'l' },
@@ -234,6 +237,15 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         case OPT_RECORD:
             o->record_path = optarg;
             break;
+        case OPT_DIFF_FLAMEGRAPH:
+            if (o->format != FORMAT_REPORT && o->format != FORMAT_DIFF_FLAMEGRAPH) {
+                snprintf(err, errlen, "choose one output format, not both --%s and --diff-flamegraph",
+                         output_format_info(o->format)->name);
+                return false;
+            }
+            o->format = FORMAT_DIFF_FLAMEGRAPH;
+            o->diff_baseline = optarg;
+            break;
         case 'h':
             o->help_topic = o->command;
             o->command = CMD_HELP;
@@ -331,6 +343,10 @@ static const char HELP_OPTIONS[] =
     "  --pstats               Python's stats file: python -m pstats FILE, snakeviz\n"
     "  --speedscope           speedscope JSON: open in https://www.speedscope.app\n"
     "  --pprof                gzipped pprof protobuf: go tool pprof, Pyroscope\n"
+    "  --diff-flamegraph BASE a flame graph coloured by what got slower (red) or\n"
+    "                         faster (blue) than the recording BASE (--binary)\n"
+    "  --heatmap              every profiled source file, each line coloured by its\n"
+    "                         samples, in one self-contained HTML page\n"
     "  --gecko                Firefox Profiler JSON, every sample at its time:\n"
     "                         open in https://profiler.firefox.com\n"
     "  --binary               a recording of every sample, written as it goes\n"
@@ -341,7 +357,8 @@ static const char HELP_OPTIONS[] =
     "                         to standard output, the others to FORMAT_PID.EXT\n"
     "                         (flamegraph_PID.html, pstats_PID.pstats,\n"
     "                         speedscope_PID.json, pprof_PID.pb.gz, gecko_PID.json,\n"
-    "                         binary_PID.bin)\n"
+    "                         binary_PID.bin, diff-flamegraph_PID.html,\n"
+    "                         heatmap_PID.html)\n"
     "  --sort KEY             report order: nsamples (default), tottime, cumtime,\n"
     "                         sample-pct, cumul-pct, nsamples-cumul, name\n"
     "  -l, --limit N          rows in the report (default 15; 0 for all)\n"

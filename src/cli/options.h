@@ -34,6 +34,7 @@ struct options {
     pid_t pid;                  /* attach */
     const char *replay_path;    /* replay: the recording */
     const char *record_path;    /* --record: stream a recording there too */
+    const char *diff_baseline;  /* --diff-flamegraph BASE: a recording */
     char **program;             /* run: NULL-terminated argv, owned */
     double rate_hz;
     uint64_t interval_ns;

@@ -8,8 +8,11 @@
  */
 #include "output/flamegraph.h"
 
+#include "base/hash.h"
+#include "base/u64map.h"
 #include "output/formats.h"
 #include "output/json.h"
+#include "output/recording.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +133,79 @@ static void write_strings(FILE *f, const struct profile *p)
     fputs("]", f);
 }
 
-static void write_nodes(FILE *f, const struct profile *p, const struct display *d)
+/* ---- call paths, for comparing two profiles ---- */
+
+#define ROOT_PATH_KEY 0x5354524f42452121ULL     /* every thread's root: threads merge */
+
+struct flamegraph_baseline {
+    struct u64map index;    /* path key -> entry */
+    uint64_t *samples;      /* entry -> samples under that path, all threads */
+    size_t count, cap;
+    uint64_t total;
+    const char *name;
+};
+
+/* Per node, a key for its call path: the thread root, then each frame's
+ * file, function and line, by content. Parents come before children. */
+static uint64_t *path_keys(const struct profile *p)
 {
+    const struct strtab *strings = &p->symbols.strings;
+    uint64_t *string_hash = xmalloc(MAX(strings->count, 1) * sizeof(*string_hash));
+    for (size_t i = 0; i < strings->count; i++)
+        string_hash[i] = hash_bytes(strtab_get(strings, (uint32_t)i),
+                                    strtab_len(strings, (uint32_t)i), 0);
+    const struct calltree *t = &p->tree;
+    uint64_t *key = xmalloc(MAX(t->count, 1) * sizeof(*key));
+    for (size_t i = 0; i < t->count; i++) {
+        const struct call_node *n = &t->nodes[i];
+        if (n->parent == ID_NONE) {
+            key[i] = ROOT_PATH_KEY;
+            continue;
+        }
+        const struct frame_sym *fs = symbols_get(&p->symbols, n->frame);
+        key[i] = hash_u64(key[n->parent] ^ hash_u64(string_hash[fs->file] ^
+                                                    hash_u64(string_hash[fs->name] +
+                                                             (uint64_t)(uint32_t)fs->line)));
+    }
+    free(string_hash);
+    return key;
+}
+
+static void baseline_from_profile(struct flamegraph_baseline *b, const struct profile *p)
+{
+    struct display d;
+    memset(&d, 0, sizeof(d));
+    subtree_totals(&p->tree, &d);
+    uint64_t *key = path_keys(p);
+    for (size_t i = 0; i < p->tree.count; i++) {
+        uint32_t e = u64map_get(&b->index, key[i]);
+        if (e == ID_NONE) {
+            e = (uint32_t)b->count++;
+            b->samples = xgrow(b->samples, &b->cap, b->count, sizeof(*b->samples));
+            b->samples[e] = 0;
+            u64map_put(&b->index, key[i], e);
+        }
+        /* The same path in several threads adds up: the baseline is for
+         * all threads together, as the merged view is. */
+        b->samples[e] += d.total[i];
+        if (p->tree.nodes[i].parent == ID_NONE)
+            b->total += d.total[i];
+    }
+    free(key);
+    free(d.total);
+    free(d.total_ns);
+}
+
+static uint64_t baseline_samples(const struct flamegraph_baseline *b, uint64_t key)
+{
+    uint32_t e = u64map_get(&b->index, key);
+    return e == ID_NONE ? 0 : b->samples[e];
+}
+
+static void write_nodes(FILE *f, const struct profile *p, const struct display *d,
+                        const struct flamegraph_baseline *base)
+{
+    uint64_t *key = base ? path_keys(p) : NULL;
     const struct calltree *t = &p->tree;
     size_t thread_labels = p->symbols.strings.count;
     size_t all_label = thread_labels + t->nthreads;
@@ -163,12 +237,17 @@ static void write_nodes(FILE *f, const struct profile *p, const struct display *
                 line = fs->line;
             }
         }
-        fprintf(f, "%s\n[%zu,%zu,%d,%llu,%llu,%llu,%llu,%u,%u]", at ? "," : "", name, file, line,
+        fprintf(f, "%s\n[%zu,%zu,%d,%llu,%llu,%llu,%llu,%u,%u", at ? "," : "", name, file, line,
                 (unsigned long long)total, (unsigned long long)self,
                 (unsigned long long)total_ns, (unsigned long long)self_ns, d->first_child[at],
                 d->child_count[at]);
+        if (base)
+            fprintf(f, ",%llu", (unsigned long long)(at == 0 ? base->total
+                                                             : baseline_samples(base, key[node])));
+        fputc(']', f);
     }
     fputs("]", f);
+    free(key);
 }
 
 static void write_threads(FILE *f, const struct profile *p, const struct display *d)
@@ -190,12 +269,13 @@ static void write_threads(FILE *f, const struct profile *p, const struct display
     fputs("]", f);
 }
 
-static void write_data(FILE *f, const struct profile *p)
+static void write_data(FILE *f, const struct profile *p, const struct flamegraph_baseline *base)
 {
     struct display d;
     build_display(&p->tree, &d);
     char title[128], subtitle[160];
-    snprintf(title, sizeof(title), "strobe: pid %d", (int)p->pid);
+    snprintf(title, sizeof(title), "strobe: pid %d%s", (int)p->pid,
+             base ? ", compared with a baseline" : "");
     snprintf(subtitle, sizeof(subtitle), "%s, %.2f s, %llu samples, %zu threads",
              p->target[0] ? p->target : "CPython", profile_duration_s(p),
              (unsigned long long)p->stats.thread_samples, p->tree.nthreads);
@@ -205,13 +285,18 @@ static void write_data(FILE *f, const struct profile *p)
     json_string_in_html(f, subtitle);
     fputs(",\n", f);
     write_strings(f, p);
-    write_nodes(f, p, &d);
+    write_nodes(f, p, &d, base);
     write_threads(f, p, &d);
+    if (base) {
+        fprintf(f, ",\n\"baseline\":{\"total\":%llu,\"name\":", (unsigned long long)base->total);
+        json_string_in_html(f, base->name);
+        fputc('}', f);
+    }
     fputs("}", f);
     free_display(&d);
 }
 
-void flamegraph_write(FILE *f, const struct profile *p)
+void flamegraph_write(FILE *f, const struct profile *p, const struct flamegraph_baseline *base)
 {
     size_t len = (size_t)strobe_flamegraph_html_size;
     const char *marker = memmem(strobe_flamegraph_html, len, DATA_MARKER, strlen(DATA_MARKER));
@@ -221,7 +306,26 @@ void flamegraph_write(FILE *f, const struct profile *p)
     }
     size_t before = (size_t)(marker - strobe_flamegraph_html);
     fwrite(strobe_flamegraph_html, 1, before, f);
-    write_data(f, p);
+    write_data(f, p, base);
     size_t after = before + strlen(DATA_MARKER);
     fwrite(strobe_flamegraph_html + after, 1, len - after, f);
+}
+
+bool flamegraph_write_diff(FILE *f, const struct profile *p, const char *baseline_path, char *err,
+                           size_t errlen)
+{
+    struct profile before;
+    profile_init(&before);
+    bool complete;
+    bool ok = recording_replay(baseline_path, &before, NULL, NULL, &complete, err, errlen);
+    if (ok) {
+        struct flamegraph_baseline base = { .name = baseline_path };
+        u64map_init(&base.index);
+        baseline_from_profile(&base, &before);
+        flamegraph_write(f, p, &base);
+        u64map_free(&base.index);
+        free(base.samples);
+    }
+    profile_free(&before);
+    return ok;
 }

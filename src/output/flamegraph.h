@@ -14,6 +14,19 @@
 
 #include <stdio.h>
 
-void flamegraph_write(FILE *f, const struct profile *p);
+/*
+ * A baseline to compare with (--diff-flamegraph): for each call path,
+ * matched by file, function and line (never by ids, which differ between
+ * profiles), how many samples the baseline had under it, all threads
+ * together. Frames are coloured by how their share of the samples changed.
+ */
+struct flamegraph_baseline;
+
+void flamegraph_write(FILE *f, const struct profile *p, const struct flamegraph_baseline *base);
+
+/* The flame graph of `p` against the recording at `baseline_path`. false
+ * with a message if the baseline cannot be read. */
+bool flamegraph_write_diff(FILE *f, const struct profile *p, const char *baseline_path, char *err,
+                           size_t errlen);
 
 #endif

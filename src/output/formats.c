@@ -6,6 +6,7 @@
 #include "output/collapsed.h"
 #include "output/flamegraph.h"
 #include "output/gecko.h"
+#include "output/heatmap.h"
 #include "output/jsonl.h"
 #include "output/pprof.h"
 #include "output/pstats.h"
@@ -24,6 +25,8 @@ static const struct output_format_info formats[FORMAT_COUNT] = {
     [FORMAT_FLAMEGRAPH] = { "flamegraph", "html", false },
     [FORMAT_BINARY] = { "binary", "bin", false },
     [FORMAT_GECKO] = { "gecko", "json", false },
+    [FORMAT_DIFF_FLAMEGRAPH] = { "diff-flamegraph", "html", false },
+    [FORMAT_HEATMAP] = { "heatmap", "html", false },
 };
 
 const struct output_format_info *output_format_info(enum output_format f)
@@ -56,14 +59,13 @@ bool output_needs_recording(enum output_format f)
     return f == FORMAT_GECKO;
 }
 
-bool output_write(enum output_format f, FILE *out, const struct profile *p,
-                  const struct report_options *report, const char *recording, char *err,
+bool output_write(const struct output_request *req, FILE *out, const struct profile *p, char *err,
                   size_t errlen)
 {
-    switch (f) {
+    switch (req->format) {
     case FORMAT_REPORT:
         report_write_capture_summary(out, p);
-        report_write(out, p, report);
+        report_write(out, p, req->report);
         break;
     case FORMAT_COLLAPSED:
         collapsed_write(out, p);
@@ -81,15 +83,20 @@ bool output_write(enum output_format f, FILE *out, const struct profile *p,
         jsonl_write(out, p);
         break;
     case FORMAT_FLAMEGRAPH:
-        flamegraph_write(out, p);
+        flamegraph_write(out, p, NULL);
         break;
+    case FORMAT_HEATMAP:
+        heatmap_write(out, p);
+        break;
+    case FORMAT_DIFF_FLAMEGRAPH:
+        return flamegraph_write_diff(out, p, req->baseline, err, errlen);
     case FORMAT_GECKO:
-        if (!recording) {
+        if (!req->recording) {
             snprintf(err, errlen, "the Firefox Profiler format needs the samples' times, "
                                   "from a recording");
             return false;
         }
-        return gecko_write(out, recording, err, errlen);
+        return gecko_write(out, req->recording, err, errlen);
     case FORMAT_BINARY:     /* written while sampling, by the recorder */
     case FORMAT_COUNT:
         break;

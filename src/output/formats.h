@@ -24,6 +24,8 @@ enum output_format {
     FORMAT_FLAMEGRAPH,
     FORMAT_BINARY,      /* streamed while sampling (output/recording.h) */
     FORMAT_GECKO,
+    FORMAT_DIFF_FLAMEGRAPH, /* against a baseline recording */
+    FORMAT_HEATMAP,
     FORMAT_COUNT,
 };
 
@@ -47,11 +49,17 @@ void output_thread_label(const struct calltree_thread *thread, char *out, size_t
  * session then records, to a temporary file if no --record was given. */
 bool output_needs_recording(enum output_format f);
 
-/* Write `p` in format `f`; `recording` is the session's recording (NULL
- * if none). Write errors show when the file is closed; false with a
- * message if the recording could not be read. */
-bool output_write(enum output_format f, FILE *out, const struct profile *p,
-                  const struct report_options *report, const char *recording, char *err,
+/* What a format may need beside the profile. */
+struct output_request {
+    enum output_format format;
+    const struct report_options *report;
+    const char *recording;      /* the session's recording, NULL if none */
+    const char *baseline;       /* --diff-flamegraph: the baseline recording */
+};
+
+/* Write `p` as asked. Write errors show when the file is closed; false
+ * with a message if a recording it needs could not be read. */
+bool output_write(const struct output_request *req, FILE *out, const struct profile *p, char *err,
                   size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
 #include "proc/process.h"
 
 #include "base/hash.h"
+#include "base/utf8.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -187,19 +188,6 @@ void process_explain_denied(pid_t pid, char *out, size_t outlen)
                  "(AppArmor, SELinux, seccomp) forbids process_vm_readv",
                  (int)pid);
     }
-}
-
-/* Length of the well-formed UTF-8 character at s (n bytes left), 0 if none. */
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || len > n || (len == 2 && s[0] < 0xc2))
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
 }
 
 void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen)

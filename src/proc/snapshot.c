@@ -57,6 +57,7 @@ void snapshot_free(struct snapshot *s)
 void snapshot_reset(struct snapshot *s)
 {
     s->nranges = 0;
+    s->niov = 0;
     memset(s->phase_begin, 0, sizeof(s->phase_begin));
     s->watched_iov_begin = 0;
     s->plan_bytes = 0;
@@ -114,13 +115,13 @@ static enum remote_status read_plan(struct snapshot *s)
 {
     s->nmisses = 0;
     s->miss_pages_used = 0;
-    return read_iovecs(s, 0, s->nranges);
+    return read_iovecs(s, 0, s->niov);
 }
 
 enum remote_status snapshot_reread_watched(struct snapshot *s)
 {
     s->stats.rereads++;
-    return read_iovecs(s, s->watched_iov_begin, s->nranges);
+    return read_iovecs(s, s->watched_iov_begin, s->niov);
 }
 
 enum remote_status snapshot_begin(struct snapshot *s)
@@ -338,14 +339,19 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
     return merged;
 }
 
-static void add_read(struct snapshot *s, size_t *i, size_t k)
+static void add_read_into(struct snapshot *s, size_t *i, size_t k, size_t offset)
 {
     const struct snapshot_range *r = &s->ranges[k];
     size_t bytes = (size_t)(r->end - r->start);
-    s->iov_local[*i] = (struct iovec){ s->buf + r->buf_offset, bytes };
+    s->iov_local[*i] = (struct iovec){ s->buf + offset, bytes };
     s->iov_remote[*i] = (struct iovec){ (void *)(uintptr_t)r->start, bytes };
     s->iov_range[*i] = (uint32_t)k;
     (*i)++;
+}
+
+static void add_read(struct snapshot *s, size_t *i, size_t k)
+{
+    add_read_into(s, i, k, s->ranges[k].buf_offset);
 }
 
 /* Add the ranges of one phase holding one kind of watched bytes. */
@@ -368,11 +374,15 @@ static void order_reads(struct snapshot *s)
     s->watched_iov_begin = i;
     add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
+    for (size_t k = s->phase_begin[PHASE_WATCH]; k < s->phase_begin[PHASE_WATCH + 1]; k++)
+        if (s->ranges[k].mid_offset != SNAPSHOT_NO_MID)
+            add_read_into(s, &i, k, s->ranges[k].mid_offset);
     add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);
     for (enum watch_kind kind = WATCH_NONE; kind <= WATCH_ANCHORS; kind++)
         add_reads(s, &i, PHASE_LATE, kind, false);
+    s->niov = i;
 }
 
 static void rebuild_plan(struct snapshot *s, bool trim)
@@ -390,11 +400,22 @@ static void rebuild_plan(struct snapshot *s, bool trim)
             .start = iv[i].start, .end = iv[i].end, .buf_offset = offset,
             .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
             .last_use = iv[i].last_use, .phase = iv[i].phase, .watch = iv[i].watch,
+            .mid_offset = SNAPSHOT_NO_MID,
         };
         s->phase_begin[iv[i].phase + 1] = kept;
         offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);
     }
     free(iv);
+    /* Room for the mid copies of the anchors (snapshot.h). */
+    size_t nmid = 0;
+    for (size_t k = 0; k < kept; k++) {
+        struct snapshot_range *r = &s->ranges[k];
+        if (s->mid_copies && r->phase == PHASE_WATCH && r->watch == WATCH_ANCHORS) {
+            r->mid_offset = offset;
+            offset += ((size_t)(r->end - r->start) + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);
+            nmid++;
+        }
+    }
     /* Phases with no ranges begin where the previous one ended. */
     for (int p = 1; p <= PHASE_COUNT; p++)
         s->phase_begin[p] = MAX(s->phase_begin[p], s->phase_begin[p - 1]);
@@ -403,11 +424,11 @@ static void rebuild_plan(struct snapshot *s, bool trim)
     s->hint = s->phase_begin[PHASE_MAIN];
     s->hint_watch = s->phase_begin[PHASE_WATCH];
     s->buf = xgrow(s->buf, &s->buf_cap, MAX(offset, 1), 1);
-    if (s->iov_cap < kept) {
-        s->iov_local = xrealloc(s->iov_local, kept * sizeof(*s->iov_local));
-        s->iov_remote = xrealloc(s->iov_remote, kept * sizeof(*s->iov_remote));
-        s->iov_range = xrealloc(s->iov_range, kept * sizeof(*s->iov_range));
-        s->iov_cap = kept;
+    if (s->iov_cap < kept + nmid) {
+        s->iov_cap = kept + nmid;
+        s->iov_local = xrealloc(s->iov_local, s->iov_cap * sizeof(*s->iov_local));
+        s->iov_remote = xrealloc(s->iov_remote, s->iov_cap * sizeof(*s->iov_remote));
+        s->iov_range = xrealloc(s->iov_range, s->iov_cap * sizeof(*s->iov_range));
     }
     order_reads(s);
     s->stats.rebuilds++;

@@ -24,7 +24,11 @@
  *          anchors). The double collect that tells a torn stack from a true
  *          one (frames.h) needs the time between the two copies short, and
  *          copying in opposite orders makes a stack torn the same way in
- *          both copies unlikely;
+ *          both copies unlikely. The anchors are also copied once more
+ *          between the two copies of the frames (the "mid" copy): a stack
+ *          that moved away and back while its frames were copied (a loop
+ *          calling the same functions again) shows there, where the first
+ *          and last copies alone would agree;
  *   LATE   values that must be at least as recent as everything else: a
  *          code-generation counter proving no code object read was
  *          replaced, and the code objects the frames point to.
@@ -79,10 +83,13 @@ struct snapshot_stats {
     uint64_t rereads;       /* watched ranges read again within a sample */
 };
 
-/* A planned range: remote [start, end), read into buf at buf_offset. */
+/* A planned range: remote [start, end), read into buf at buf_offset (and,
+ * for WATCH anchors, once more into buf at mid_offset). */
+#define SNAPSHOT_NO_MID SIZE_MAX
 struct snapshot_range {
     uint64_t start, end;
     size_t buf_offset;
+    size_t mid_offset;              /* SNAPSHOT_NO_MID if not an anchor copy */
     uint64_t used_lo, used_hi;      /* bytes requested this window; lo > hi if none */
     uint32_t last_use;              /* sample number of the last request served */
     uint8_t phase;
@@ -111,6 +118,8 @@ struct snapshot {
     uint32_t *iov_range;            /* the range each iovec reads */
     size_t watched_iov_begin;       /* iovecs from here on hold watched bytes
                                        (both copies), then LATE values */
+    size_t niov;                    /* iovecs in the reading order */
+    bool mid_copies;                /* copy WATCH anchors in the middle too */
     size_t iov_cap;
     size_t hint;                    /* the MAIN range the last request fell in */
     size_t hint_watch;               /* the WATCH range the last watched copy fell in */
@@ -174,6 +183,7 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
  * (unless they changed and changed back), as did all other watched bytes. */
 struct snapshot_watch {
     const void *main, *last;
+    const void *mid;    /* anchors: the copy between the frames' two; else NULL */
 };
 
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
@@ -184,7 +194,7 @@ const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t le
 static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uint64_t addr,
                                                          size_t len, enum watch_kind kind)
 {
-    struct snapshot_watch w = { snapshot_get(s, addr, len), NULL };
+    struct snapshot_watch w = { snapshot_get(s, addr, len), NULL, NULL };
     if (!w.main)
         return w;
     if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
@@ -208,10 +218,17 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
                 r->used_hi = addr + len;
             r->last_use = s->sample_no;
             w.last = s->buf + r->buf_offset + (addr - r->start);
+            if (r->mid_offset != SNAPSHOT_NO_MID)
+                w.mid = s->buf + r->mid_offset + (addr - r->start);
             return w;
         }
     }
     w.last = snapshot_last_copy_slow(s, addr, len, kind);
+    if (w.last) {
+        const struct snapshot_range *r = &s->ranges[s->hint_watch];
+        if (r->mid_offset != SNAPSHOT_NO_MID)
+            w.mid = s->buf + r->mid_offset + (addr - r->start);
+    }
     return w;
 }
 

@@ -4,6 +4,7 @@
 #include "sampler/sampler.h"
 
 #include "base/clock.h"
+#include "proc/process.h"
 #include "proc/snapshot.h"
 #include "python/code.h"
 #include "python/frames.h"
@@ -183,12 +184,18 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     bool alive = ts != THREADS_GONE;
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
+    size_t known_threads = p->tree.nthreads;
     for (size_t i = 0; i < count && alive; i++)
         if (s->threads[i].leaf_frame)
             alive = sample_thread(s, &s->threads[i], weight_ns);
     if (count > p->stats.max_threads)
         p->stats.max_threads = (uint32_t)count;
     snapshot_end(&s->snap);
+    /* Threads first seen in this round get their OS names now, after every
+     * read of the round: /proc is slow next to a sample. */
+    for (size_t i = known_threads; i < p->tree.nthreads; i++)
+        process_thread_name(p->pid, p->tree.threads[i].tid, p->tree.threads[i].name,
+                            sizeof(p->tree.threads[i].name));
     return alive;
 }
 
@@ -198,6 +205,9 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->target = t;
     s->profile = p;
     snapshot_init(&s->snap, &t->remote);
+    /* Data-stack frames (3.11+) need the middle copy of their anchors
+     * (python/threads.c). */
+    s->snap.mid_copies = t->layout.tstate.datastack_top != OFFSET_NONE;
     code_cache_init(&s->codes, &t->remote, &t->layout, t->code_type);
     stack_resolver_init(&s->resolver, p, &s->codes, &s->snap, t);
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));

@@ -3,8 +3,6 @@
  */
 #include "sampler/stacks.h"
 
-#include "proc/process.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,11 +254,7 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
     enum identity_proof proof = !from_plan ? PROOF_BY_READING
                                 : r->sample_no % GENERATION_SELF_CHECK_SAMPLES == 0 ? PROOF_SELF_CHECK
                                                                                    : PROOF_BY_GENERATION;
-    size_t known_threads = tree->nthreads;
     uint32_t parent = calltree_root(tree, tid);
-    if (tree->nthreads != known_threads)
-        process_thread_name(r->profile->pid, tid, tree->threads[known_threads].name,
-                            sizeof(tree->threads[known_threads].name));
     size_t common = 0;
     if (truncated) {
         /* Rare: no memo for cut stacks, they start at a marker frame. */

@@ -84,9 +84,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char path[64];
             snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
             bool have_file = fd >= 0 && write(fd, file, len) == (ssize_t)len;
-            for (int f = 0; f < FORMAT_COUNT; f++)
-                output_write((enum output_format)f, sink, &p, &ro, have_file ? path : NULL, err,
-                             sizeof(err));
+            /* The file is both the recording and a baseline to compare with. */
+            for (int f = 0; f < FORMAT_COUNT; f++) {
+                struct output_request req = { (enum output_format)f, &ro, have_file ? path : NULL,
+                                              have_file ? path : NULL };
+                output_write(&req, sink, &p, err, sizeof(err));
+            }
             if (fd >= 0)
                 close(fd);
             fclose(sink);

@@ -60,8 +60,10 @@ static void write_outputs(const struct profile *p)
         return;
     struct report_options ro = { .sort = SORT_NSAMPLES, .limit = 0, .summary = true };
     char err[ERRMSG_MAX];
-    for (int f = 0; f < FORMAT_COUNT; f++)
-        output_write((enum output_format)f, sink, p, &ro, NULL, err, sizeof(err));
+    for (int f = 0; f < FORMAT_COUNT; f++) {
+        struct output_request req = { (enum output_format)f, &ro, NULL, NULL };
+        output_write(&req, sink, p, err, sizeof(err));
+    }
     fclose(sink);
 }
 

@@ -18,7 +18,7 @@ import zlib
 
 import pytest
 
-from conftest import ROOT, SUPPORTED, newest, run_strobe, workload
+from conftest import ROOT, SUPPORTED, marker_line, newest, run_strobe, workload
 
 CONSUMERS = os.path.join(ROOT, "tests", "consumers")
 NODE_MODULES = os.path.join(CONSUMERS, "node_modules")
@@ -349,3 +349,83 @@ def test_firefox_profiler_loads_gecko(profiles, tmp_path):
         assert workers == set(WORKERS)
     finally:
         profiler_cli(tmp_path, "stop", "--all")
+
+
+def frame_colours(dom, function):
+    """(red, green, blue) of each drawn frame of `function`."""
+    return [tuple(map(int, m)) for m in re.findall(
+        r'style="[^"]*background: rgb\((\d+), (\d+), (\d+)\);"[^>]*>' + re.escape(function) + r" \(",
+        dom)]
+
+
+def test_diff_flamegraph_shows_what_got_slower(tmp_path):
+    python = newest()
+    base = tmp_path / "base.bin"
+    r = run_strobe("run", "-r", "2k", "--binary", "-o", base, python.executable,
+                   workload("diff_split.py"), "3000", "3000", "1.0")
+    assert r.returncode == 0, r.stderr
+    r = run_strobe("run", "-r", "2k", "--diff-flamegraph", base, "-o", tmp_path, python.executable,
+                   workload("diff_split.py"), "9000", "3000", "1.0")
+    assert r.returncode == 0, r.stderr
+    (page,) = [p for p in os.listdir(tmp_path) if p.endswith(".html")]
+    assert re.fullmatch(r"diff-flamegraph_\d+\.html", page)
+    dom = rendered_dom(tmp_path / page, "", tmp_path)
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert "data-errors" not in body and "data-rendered" in body, body
+    slower, steady = frame_colours(dom, "slower_one"), frame_colours(dom, "steady_one")
+    assert slower and steady
+    # Red (a larger share than in the baseline) and blue (a smaller one).
+    assert all(red > blue for red, _, blue in slower), slower
+    assert all(blue > red for red, _, blue in steady), steady
+    # A baseline that is not a recording is a clear error.
+    r = run_strobe("run", "-r", "1k", "--diff-flamegraph", workload("diff_split.py"), "-o",
+                   tmp_path / "x.html", python.executable, workload("diff_split.py"), "1", "1", "0.2")
+    assert r.returncode == 1 and "not a strobe recording" in r.stderr
+
+
+def test_heatmap_marks_the_hot_line_hottest(tmp_path):
+    python = newest()
+    r = run_strobe("run", "-r", "2k", "--heatmap", "-o", tmp_path, python.executable,
+                   workload("hot_loop.py"), "1.0")
+    assert r.returncode == 0, r.stderr
+    (page,) = os.listdir(tmp_path)
+    assert re.fullmatch(r"heatmap_\d+\.html", page)
+    path = tmp_path / page
+    html = path.read_text(encoding="utf-8")
+    assert "<script" not in html and not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    dom = rendered_dom(path, "", tmp_path)
+    hot = marker_line("hot_loop.py", "# HOT")
+    # The index leads with the hot line, linked to its row...
+    first = re.search(r'<tr class="hot-line">.*?<a href="#(f\d+-L\d+)">([^<]+)</a>', dom)
+    assert first and first.group(2).endswith(f"hot_loop.py:{hot}"), first and first.group(0)
+    # ...which shows the source line and is marked the hottest of its file.
+    row = re.search(rf'<tr id="{first.group(1)}" class="hottest" data-self="(\d+)"[^>]*>(.*?)</tr>',
+                    dom, re.S)
+    assert row and "# HOT" in row.group(2)
+    # Every sample is on some line: the self counts add up to the samples.
+    total = sum(int(n) for n in re.findall(r'data-self="(\d+)"', html))
+    assert total == thread_stacks(r.stderr)
+    assert int(row.group(1)) > total * 0.8
+
+
+FIFO_NAMED_CODE = """
+import sys, time
+src = "def spin(n):\\n    t = 0\\n    for i in range(n): t += i\\n    return t\\n"
+ns = {}
+exec(compile(src, sys.argv[1], "exec"), ns)
+deadline = time.monotonic() + 0.8
+while time.monotonic() < deadline:
+    ns["spin"](10000)
+"""
+
+
+def test_heatmap_never_reads_from_a_fifo(tmp_path):
+    """A target names its code's file; a FIFO there must not hang strobe."""
+    fifo = tmp_path / "not_a_source.py"
+    os.mkfifo(fifo)
+    out = tmp_path / "heat.html"
+    r = run_strobe("run", "-r", "1k", "--heatmap", "-o", out, newest().executable, "-c",
+                   FIFO_NAMED_CODE, fifo, timeout=60)
+    assert r.returncode == 0, r.stderr
+    html = out.read_text(encoding="utf-8")
+    assert str(fifo) in html and "(source not available)" in html

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import STROBE, newest, parse_collapsed, run_strobe, workload
 
-FORMATS = ["report", "collapsed", "jsonl", "pstats", "speedscope", "pprof", "flamegraph"]
+FORMATS = ["report", "collapsed", "jsonl", "pstats", "speedscope", "pprof", "flamegraph", "heatmap"]
 
 
 @pytest.fixture(scope="module")
