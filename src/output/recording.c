@@ -22,8 +22,8 @@
 static const char RECORDING_MAGIC[8] = { 'S', 'T', 'R', 'O', 'B', 'R', 'E', 'C' };
 #define HEADER_BYTES 16             /* magic, u32 version, u32 flags */
 #define BLOCK_HEADER_BYTES 8        /* u32 raw length, u32 compressed length */
-#define BLOCK_TARGET_BYTES (256 * 1024)
-#define BLOCK_MAX_BYTES (16 * 1024 * 1024)  /* the reader's limit, raw and compressed */
+#define BLOCK_TARGET_BYTES ((size_t)256 * 1024)
+#define BLOCK_MAX_BYTES ((size_t)16 * 1024 * 1024)  /* the reader's limit, raw and compressed */
 #define RECORDING_FLUSH_NS NS_PER_SEC
 #define ZSTD_LEVEL 3
 /* No stack strobe records is deeper than the frame walker's limit, plus the
@@ -52,7 +52,7 @@ static void put_byte(struct pb_buf *b, uint8_t v)
 
 static uint64_t zigzag(int64_t v)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
 }
 
 static int64_t unzigzag(uint64_t v)

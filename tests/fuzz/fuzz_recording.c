@@ -35,8 +35,11 @@ static void put_u32_le(uint8_t *out, uint32_t v)
 static uint8_t *wrap_records(const uint8_t *records, size_t len, size_t *out_len)
 {
     size_t bound = ZSTD_compressBound(len);
+    static const uint8_t magic[8] = { 'S', 'T', 'R', 'O', 'B', 'R', 'E', 'C' };
     uint8_t *file = malloc(HEADER_BYTES + BLOCK_HEADER_BYTES + bound);
-    memcpy(file, "STROBREC", 8);
+    if (!file)
+        return NULL;
+    memcpy(file, magic, sizeof(magic));
     put_u32_le(file + 8, RECORDING_VERSION);
     put_u32_le(file + 12, 0);
     size_t n = ZSTD_compress(file + HEADER_BYTES + BLOCK_HEADER_BYTES, bound, records, len, 1);
