@@ -114,8 +114,8 @@ struct thread_tables {
     uint32_t *stack_of_node;    /* call-tree node -> stack index (scratch, all nodes) */
 };
 
-static void build_tables(const struct profile *p, uint32_t thread, const uint32_t *nodes,
-                         size_t nnodes, struct thread_tables *tt, uint32_t *local_frame)
+static void build_tables(const struct profile *p, const uint32_t *nodes, size_t nnodes,
+                         struct thread_tables *tt, uint32_t *local_frame)
 {
     size_t cap_symbol = 0, cap_frame_func = 0, cap_name = 0, cap_file = 0, cap_line = 0;
     struct u64map funcs;
@@ -125,8 +125,6 @@ static void build_tables(const struct profile *p, uint32_t thread, const uint32_
     tt->stack_frame = xmalloc(MAX(nnodes, 1) * sizeof(uint32_t));
     for (size_t i = 0; i < nnodes; i++) {
         const struct call_node *n = &p->tree.nodes[nodes[i]];
-        if (n->thread != thread || n->parent == ID_NONE)
-            continue;
         uint32_t frame = n->frame;
         if (local_frame[frame] == ID_NONE) {
             const struct frame_sym *fs = symbols_get(&p->symbols, frame);
@@ -319,40 +317,28 @@ static void write_profile(FILE *f, const struct profile *p, const struct timelin
         json_string(f, symbols_str(&p->symbols, (uint32_t)i));
     }
     fputs("]},\n\"threads\":[", f);
-    /* Nodes in node order (parents first), and a scratch frame map. */
-    uint32_t *nodes = xmalloc(MAX(t->count, 1) * sizeof(*nodes));
-    for (uint32_t i = 0; i < t->count; i++)
-        nodes[i] = i;
+    /* Each thread's nodes, parents first, and a scratch frame map. */
+    struct calltree_leaves by_thread;
+    calltree_nodes_by_thread(t, &by_thread);
     uint32_t *local_frame = xmalloc(MAX(p->symbols.count, 1) * sizeof(*local_frame));
     memset(local_frame, 0xff, MAX(p->symbols.count, 1) * sizeof(*local_frame));
     uint32_t *stack_of_node = xmalloc(MAX(t->count, 1) * sizeof(*stack_of_node));
-    /* Threads' nodes, grouped (a counting sort keeps node order). */
-    size_t *start = xcalloc(t->nthreads + 1, sizeof(*start));
-    for (uint32_t i = 0; i < t->count; i++)
-        start[t->nodes[i].thread + 1]++;
-    for (size_t i = 0; i < t->nthreads; i++)
-        start[i + 1] += start[i];
-    size_t *next = xmalloc((t->nthreads + 1) * sizeof(*next));
-    memcpy(next, start, (t->nthreads + 1) * sizeof(*next));
-    for (uint32_t i = 0; i < t->count; i++)
-        nodes[next[t->nodes[i].thread]++] = i;
+    const size_t *start = by_thread.start;
     bool first = true;
     for (uint32_t th = 0; th < tl->nthreads && th < t->nthreads; th++) {
         if (!tl->threads[th].count)
             continue;
         struct thread_tables tt = { .stack_of_node = stack_of_node };
-        build_tables(p, th, nodes + start[th], start[th + 1] - start[th], &tt, local_frame);
+        build_tables(p, by_thread.nodes + start[th], start[th + 1] - start[th], &tt, local_frame);
         fputs(first ? "\n" : ",\n", f);
         write_thread(f, p, th, &tl->threads[th], &tt, t->threads[th].tid == (uint64_t)p->pid);
         first = false;
         free_tables(&tt);
     }
     fputs("]}\n", f);
-    free(next);
-    free(start);
     free(stack_of_node);
     free(local_frame);
-    free(nodes);
+    calltree_leaves_free(&by_thread);
 }
 
 bool gecko_write(FILE *f, const char *recording, char *err, size_t errlen)

@@ -53,14 +53,16 @@ uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame)
     return id;
 }
 
-void calltree_leaves_collect(const struct calltree *t, struct calltree_leaves *out)
+/* The non-root nodes (with samples only, if leaves_only) grouped by thread;
+ * a counting sort keeps node order, so parents come first, within each. */
+static void group_by_thread(const struct calltree *t, bool leaves_only,
+                            struct calltree_leaves *out)
 {
     memset(out, 0, sizeof(*out));
     out->start = xcalloc(t->nthreads + 1, sizeof(*out->start));
-    /* A counting sort by thread keeps node order within each thread. */
     for (uint32_t n = 0; n < t->count; n++) {
         const struct call_node *node = &t->nodes[n];
-        if (node->self_samples && node->parent != ID_NONE) {
+        if (node->parent != ID_NONE && (node->self_samples || !leaves_only)) {
             out->start[node->thread + 1]++;
             out->count++;
             out->max_depth = MAX(out->max_depth, node->depth);
@@ -73,10 +75,20 @@ void calltree_leaves_collect(const struct calltree *t, struct calltree_leaves *o
     memcpy(next, out->start, (t->nthreads + 1) * sizeof(*next));
     for (uint32_t n = 0; n < t->count; n++) {
         const struct call_node *node = &t->nodes[n];
-        if (node->self_samples && node->parent != ID_NONE)
+        if (node->parent != ID_NONE && (node->self_samples || !leaves_only))
             out->nodes[next[node->thread]++] = n;
     }
     free(next);
+}
+
+void calltree_leaves_collect(const struct calltree *t, struct calltree_leaves *out)
+{
+    group_by_thread(t, true, out);
+}
+
+void calltree_nodes_by_thread(const struct calltree *t, struct calltree_leaves *out)
+{
+    group_by_thread(t, false, out);
 }
 
 void calltree_leaves_free(struct calltree_leaves *l)

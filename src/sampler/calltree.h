@@ -90,6 +90,8 @@ struct calltree_leaves {
 };
 
 void calltree_leaves_collect(const struct calltree *t, struct calltree_leaves *out);
+/* The same grouping of every node but the thread roots. */
+void calltree_nodes_by_thread(const struct calltree *t, struct calltree_leaves *out);
 void calltree_leaves_free(struct calltree_leaves *l);
 
 /* The frames from `node` up to its thread root, leaf first, into
