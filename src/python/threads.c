@@ -172,41 +172,43 @@ static enum threads_status read_interp_threads(struct py_target *t, struct snaps
     return THREADS_OK;
 }
 
-/* Add a counter of `width` bytes at `addr` to the generation. */
-static void add_generation(struct snapshot *s, uint64_t addr, uint32_t width,
-                           struct code_generation *gen)
+/*
+ * Read `width` bytes at `addr` (an integer counter or pointer, zero-extended):
+ * from the snapshot's latest copy, or straight from the target when s is
+ * NULL.
+ */
+static bool read_late_value(struct py_target *t, struct snapshot *s, uint64_t addr,
+                            uint32_t width, uint64_t *value)
 {
+    *value = 0;
+    if (!s)
+        return remote_read(&t->remote, addr, value, width) == REMOTE_OK;
     const uint8_t *p = snapshot_get_late(s, addr, width);
-    uint64_t v = 0;
-    if (!p) {
-        gen->valid = false;
-        return;
-    }
-    memcpy(&v, p, width);
+    if (p)
+        memcpy(value, p, width);
+    return p != NULL;
+}
+
+/* Add a counter of `width` bytes at `addr` to the generation. */
+static void add_generation(struct py_target *t, struct snapshot *s, uint64_t addr,
+                           uint32_t width, struct code_generation *gen)
+{
+    uint64_t v;
     /* A creation counter at 0 has run out (CPython stops counting): it no
      * longer moves, so it proves nothing. */
-    if (v == 0)
+    if (!read_late_value(t, s, addr, width, &v) || v == 0)
         gen->valid = false;
     gen->value += v;
 }
 
-/* The counter value behind a generation, as it is now. */
-static bool read_counter(struct py_target *t, uint64_t addr, uint32_t width, uint64_t *value)
-{
-    *value = 0;
-    return remote_read(&t->remote, addr, value, width) == REMOTE_OK && *value != 0;
-}
-
-bool py_code_generation_now(struct py_target *t, struct code_generation *gen)
+/* The generation from the snapshot's latest copy, or (s NULL) as it is now. */
+static bool read_generation(struct py_target *t, struct snapshot *s, struct code_generation *gen)
 {
     const struct py_layout *l = &t->layout;
     gen->value = 0;
     gen->valid = l->interp.code_generation != OFFSET_NONE || t->code_generation_addr;
-    uint64_t v = 0;
-    if (t->code_generation_addr) {
-        gen->valid = gen->valid && read_counter(t, t->code_generation_addr, sizeof(uint32_t), &v);
-        gen->value += v;
-    }
+    if (t->code_generation_addr)
+        add_generation(t, s, t->code_generation_addr, sizeof(uint32_t), gen);
     if (l->interp.code_generation == OFFSET_NONE)
         return gen->valid;
     struct cycle_check cycle;
@@ -215,13 +217,23 @@ bool py_code_generation_now(struct py_target *t, struct code_generation *gen)
     for (size_t n = 0; interp && gen->valid; n++) {
         if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
             return gen->valid = false;
-        gen->valid = read_counter(t, interp + l->interp.code_generation,
-                                  l->interp.code_generation_width, &v);
-        gen->value += v;
-        if (remote_read_u64(&t->remote, interp + l->interp.next, &interp) != REMOTE_OK)
+        add_generation(t, s, interp + l->interp.code_generation, l->interp.code_generation_width,
+                       gen);
+        if (!read_late_value(t, s, interp + l->interp.next, sizeof(interp), &interp))
             return gen->valid = false;
     }
     return gen->valid;
+}
+
+bool py_code_generation_now(struct py_target *t, struct code_generation *gen)
+{
+    return read_generation(t, NULL, gen);
+}
+
+bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
+                               struct code_generation *gen)
+{
+    return read_generation(t, s, gen);
 }
 
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
@@ -233,7 +245,7 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
     gen->value = 0;
     gen->valid = l->interp.code_generation != OFFSET_NONE || t->code_generation_addr;
     if (t->code_generation_addr)
-        add_generation(s, t->code_generation_addr, sizeof(uint32_t), gen);
+        add_generation(t, s, t->code_generation_addr, sizeof(uint32_t), gen);
     /* The list of interpreters changes only when a sub-interpreter comes or
      * goes: re-read its head now and then, not with every sample, which
      * spares the sample a page. Until the interpreter is up, every time. */
@@ -251,8 +263,8 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
         if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
             return THREADS_PARTIAL;
         if (l->interp.code_generation != OFFSET_NONE)
-            add_generation(s, interp + l->interp.code_generation, l->interp.code_generation_width,
-                           gen);
+            add_generation(t, s, interp + l->interp.code_generation,
+                           l->interp.code_generation_width, gen);
         enum threads_status st = read_interp_threads(t, s, interp, out, max, count);
         if (st == THREADS_GONE)
             return st;

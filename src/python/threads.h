@@ -55,6 +55,11 @@ struct code_generation {
 /* The code generation as it stands now, read directly (not from a sample). */
 bool py_code_generation_now(struct py_target *t, struct code_generation *gen);
 
+/* The code generation from the snapshot's latest copy (a second look reads
+ * the LATE values again, after its frames). */
+bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
+                               struct code_generation *gen);
+
 /* Re-read one thread's state from the snapshot's latest read: its innermost
  * frame now. false if it no longer looks like a thread of its interpreter. */
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);

@@ -58,6 +58,16 @@ enum attempt {
     ATTEMPT_GONE,
 };
 
+/* Does the latest read of the target still show the sample's code
+ * generation? */
+static bool generation_unmoved(struct sampler *s)
+{
+    struct code_generation now;
+    const struct code_generation *sampled = &s->resolver.generation;
+    return sampled->valid && py_code_generation_latest(s->target, &s->snap, &now) &&
+           now.value == sampled->value;
+}
+
 /*
  * Walk one thread and, if its stack is proved to be one the thread really
  * had (frames.h), add it. On failure, the cause in *error.
@@ -85,9 +95,11 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     if (depth == 0)
         return ATTEMPT_OK;  /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
-    /* The generation proof needs frames read before the sample's late read:
-     * not so for pages fetched on demand, nor for a second look. */
-    bool from_plan = !second_look && s->snap.stats.misses == misses_before;
+    /* The generation proof needs frames read before a late read of the
+     * counter that shows the sample's value: pages fetched on demand come
+     * after it; a second look reads the counter again, after its frames. */
+    bool from_plan = s->snap.stats.misses == misses_before &&
+                     (!second_look || generation_unmoved(s));
     enum resolve_status rs = stack_resolver_add(&s->resolver, thr->tid, s->frames, depth,
                                                 truncated, from_plan, &end, weight_ns);
     if (rs != RESOLVE_OK) {
