@@ -247,12 +247,16 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
     if (t->code_generation_addr)
         add_generation(t, s, t->code_generation_addr, sizeof(uint32_t), gen);
     /* The list of interpreters changes only when a sub-interpreter comes or
-     * goes: re-read its head now and then, not with every sample, which
-     * spares the sample a page. Until the interpreter is up, every time. */
+     * goes: re-read its head now and then, not with every sample, and
+     * straight from the target: through the snapshot it would keep a page in
+     * the read plan of the samples after. Until the interpreter is up, every
+     * time. */
     uint64_t now = clock_now_ns();
     if (!t->interp_head || now - t->interp_head_read_ns >= INTERP_LIST_REFRESH_NS) {
-        if (!snapshot_get_u64(s, t->runtime_addr + l->runtime.interpreters_head, &t->interp_head))
-            return read_failure(s);
+        enum remote_status rs = remote_read_u64(
+            &t->remote, t->runtime_addr + l->runtime.interpreters_head, &t->interp_head);
+        if (rs != REMOTE_OK)
+            return rs == REMOTE_GONE || rs == REMOTE_DENIED ? THREADS_GONE : THREADS_PARTIAL;
         t->interp_head_read_ns = now;
     }
     uint64_t interp = t->interp_head;
