@@ -319,7 +319,8 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
         }
         iv[n++] = v;
     }
-    memcpy(iv + n, s->wanted, s->nwanted * sizeof(*iv));
+    if (s->nwanted)     /* never allocated until something is wanted */
+        memcpy(iv + n, s->wanted, s->nwanted * sizeof(*iv));
     n += s->nwanted;
     qsort(iv, n, sizeof(*iv), cmp_interval);
     size_t merged = 0;

@@ -102,9 +102,16 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
                      (!second_look || generation_unmoved(s));
     enum resolve_status rs = stack_resolver_add(&s->resolver, thr->tid, s->frames, depth,
                                                 truncated, from_plan, &end, weight_ns);
-    if (rs != RESOLVE_OK) {
-        *error = rs == RESOLVE_TORN ? SAMPLE_ERROR_TORN : SAMPLE_ERROR_NOT_CODE;
-        return rs == RESOLVE_TORN ? ATTEMPT_TORN : ATTEMPT_FAILED;
+    switch (rs) {
+    case RESOLVE_OK:
+        break;
+    case RESOLVE_TORN:
+        return ATTEMPT_TORN;
+    case RESOLVE_READ_LATE:
+        return ATTEMPT_UNCHECKED;
+    case RESOLVE_NOT_CODE:
+        *error = SAMPLE_ERROR_NOT_CODE;
+        return ATTEMPT_FAILED;
     }
     s->profile->stats.thread_samples++;
     s->profile->stats.truncated += truncated;

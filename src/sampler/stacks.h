@@ -72,6 +72,9 @@ enum resolve_status {
     RESOLVE_OK,
     RESOLVE_NOT_CODE,       /* a frame's code object is not (or no longer) one */
     RESOLVE_TORN,           /* a frame's position lies outside its code */
+    RESOLVE_READ_LATE,      /* a code identity had to be read on demand: after
+                               its frame may have ended and the object been
+                               replaced. Look again, with it in the plan. */
 };
 
 /*
@@ -81,6 +84,12 @@ enum resolve_status {
  * which the generation proof requires. `end`, if wanted, is checked against
  * the size of its frame's code object (RESOLVE_TORN if it does not end at the
  * stack top). Nothing is recorded unless RESOLVE_OK.
+ *
+ * A code identity is only evidence about the frames when it is copied right
+ * after them, in the same read: one read on demand comes after this sample's
+ * processing, when the frame pointing to it may have ended and its object
+ * died and been replaced at the same address (code churn). Such a stack is
+ * RESOLVE_READ_LATE; its identities join the plan for the next look.
  */
 enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct raw_frame *frames, size_t depth,
