@@ -242,10 +242,7 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
 {
     const struct py_layout *l = &t->layout;
     *count = 0;
-    gen->value = 0;
-    gen->valid = l->interp.code_generation != OFFSET_NONE || t->code_generation_addr;
-    if (t->code_generation_addr)
-        add_generation(t, s, t->code_generation_addr, sizeof(uint32_t), gen);
+    *gen = (struct code_generation){ 0, false };
     /* The list of interpreters changes only when a sub-interpreter comes or
      * goes: re-read its head now and then, not with every sample, and
      * straight from the target: through the snapshot it would keep a page in
@@ -259,6 +256,8 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
             return rs == REMOTE_GONE || rs == REMOTE_DENIED ? THREADS_GONE : THREADS_PARTIAL;
         t->interp_head_read_ns = now;
     }
+    /* Late values: where in this walk they are asked for does not matter. */
+    read_generation(t, s, gen);
     uint64_t interp = t->interp_head;
     enum threads_status status = THREADS_OK;
     struct cycle_check cycle;
@@ -266,9 +265,6 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
     for (size_t n = 0; interp; n++) {
         if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
             return THREADS_PARTIAL;
-        if (l->interp.code_generation != OFFSET_NONE)
-            add_generation(t, s, interp + l->interp.code_generation,
-                           l->interp.code_generation_width, gen);
         enum threads_status st = read_interp_threads(t, s, interp, out, max, count);
         if (st == THREADS_GONE)
             return st;
