@@ -251,7 +251,8 @@ enum wait_result {
 static enum stop_reason sample_target(struct session *s, struct py_target *t)
 {
     const struct options *o = s->o;
-    struct sampler_options so = { .interval_ns = o->interval_ns, .duration_ns = o->duration_ns };
+    struct sampler_options so = { .interval_ns = o->interval_ns, .duration_ns = o->duration_ns,
+                                  .cpu_policy = o->cpu_policy };
     struct poll_state ps = { .realtime_stats = o->realtime_stats, .terminal = isatty(2),
                              .pid = t->pid, .exec_id = process_exec_id(t->pid),
                              .exec_checked_ns = clock_now_ns(), .recorder = s->recorder };

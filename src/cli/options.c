@@ -24,6 +24,7 @@ enum long_only {
     OPT_REALTIME_STATS,
     OPT_RECORD,
     OPT_DIFF_FLAMEGRAPH,
+    OPT_SCHED,
     OPT_FORMAT,     /* OPT_FORMAT + enum output_format: --collapsed, --pstats, ... */
 };
 
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
     { "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
     { "stats", no_argument, NULL, OPT_STATS },
     { "realtime-stats", no_argument, NULL, OPT_REALTIME_STATS },
+    { "sched", required_argument, NULL, OPT_SCHED },
     { "module", required_argument, NULL, 'm' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -127,6 +129,7 @@ static void defaults(struct options *o)
     o->rate_hz = DEFAULT_RATE_HZ;
     o->format = FORMAT_REPORT;
     o->report = (struct report_options){ SORT_NSAMPLES, REPORT_DEFAULT_LIMIT, true };
+    o->cpu_policy = CPU_POLICY_BATCH;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -234,6 +237,13 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         case OPT_REALTIME_STATS:
             o->realtime_stats = true;
             break;
+        case OPT_SCHED:
+            if (!cpu_policy_parse(optarg, &o->cpu_policy)) {
+                snprintf(err, errlen, "invalid scheduling '%s' (one of: %s)", optarg,
+                         CPU_POLICY_NAMES);
+                return false;
+            }
+            break;
         case OPT_RECORD:
             o->record_path = optarg;
             break;
@@ -335,6 +345,9 @@ static const char HELP_OPTIONS[] =
     "                         on standard error\n"
     "  --stats                at the end, show what sampling cost strobe: system\n"
     "                         calls, bytes read, cache hit rates, CPU, memory\n"
+    "  --sched POLICY         how strobe competes for the CPU: batch (default; its\n"
+    "                         wake-ups never preempt the program), normal (fewest\n"
+    "                         missed samples), idle (only CPU time no one wants)\n"
     "\n"
     "Output (default: a text report on standard output):\n"
     "  --collapsed            folded stacks: tid:TID;file:function:line;... COUNT\n"

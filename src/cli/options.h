@@ -14,6 +14,7 @@
 
 #include "output/formats.h"
 #include "output/report.h"
+#include "sampler/timer.h"
 
 #include <sys/types.h>
 
@@ -44,6 +45,7 @@ struct options {
     struct report_options report;
     bool stats;                 /* --stats: strobe's own costs at the end */
     bool realtime_stats;        /* --realtime-stats: a live line on stderr */
+    enum cpu_policy cpu_policy; /* --sched */
 };
 
 /* Exit statuses of strobe's own failures. */

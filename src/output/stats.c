@@ -40,6 +40,9 @@ void stats_write(FILE *f, const struct profile *p)
             100.0 * per(c->frames_reused, c->frames_reused + c->frames_resolved));
     fprintf(f, "  second looks       %llu after a torn read, %llu to check a stack that moved\n",
             (unsigned long long)c->retries, (unsigned long long)c->second_looks);
+    if (c->cpu_policy)
+        fprintf(f, "  scheduling         %s%s\n", c->cpu_policy,
+                c->cpu_policy_refused ? " asked for, refused by the kernel" : "");
     fprintf(f, "  strobe CPU         %.2f s user + %.2f s system = %.2f us per sample, "
                "%.1f%% of one core\n",
             c->cpu_user_s, c->cpu_system_s, 1e6 * per((uint64_t)(cpu * 1e9), samples) / 1e9,

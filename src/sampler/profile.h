@@ -63,6 +63,8 @@ struct profile_costs {
     bool generation_broken;                 /* the generation counter failed a self-check */
     uint64_t retries;                       /* thread walks retried after a torn read */
     uint64_t second_looks;                  /* ... or for want of copies to check them */
+    const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */
+    bool cpu_policy_refused;                /* ... asked for, but the kernel said no */
     double cpu_user_s, cpu_system_s;        /* strobe's own CPU time */
     uint64_t peak_rss_kb;
 };

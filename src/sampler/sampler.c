@@ -298,6 +298,8 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     profile->stats.depth_limit = PY_MAX_STACK_DEPTH;
 
     struct sample_timer timer;
+    profile->costs.cpu_policy = cpu_policy_name(opts->cpu_policy);
+    profile->costs.cpu_policy_refused = !timer_set_cpu_policy(opts->cpu_policy);
     timer_reduce_slack();
     uint64_t spin_below = timer_measure_wake_latency();
     uint64_t now = clock_now_ns();

@@ -13,10 +13,12 @@
 
 #include "python/target.h"
 #include "sampler/profile.h"
+#include "sampler/timer.h"
 
 struct sampler_options {
     uint64_t interval_ns;
     uint64_t duration_ns;   /* 0: until the target exits or stop is asked */
+    enum cpu_policy cpu_policy;
 };
 
 /* Polled between samples with the profile so far and the time: returns

@@ -6,7 +6,9 @@
 #include "base/clock.h"
 #include "base/common.h"
 
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -27,6 +29,41 @@ static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
+}
+
+static const struct {
+    const char *name;
+    int linux_policy;
+} CPU_POLICIES[] = {
+    [CPU_POLICY_BATCH] = { "batch", SCHED_BATCH },
+    [CPU_POLICY_NORMAL] = { "normal", SCHED_OTHER },
+    [CPU_POLICY_IDLE] = { "idle", SCHED_IDLE },
+};
+
+bool cpu_policy_parse(const char *name, enum cpu_policy *policy)
+{
+    for (size_t i = 0; i < ARRAY_LEN(CPU_POLICIES); i++) {
+        if (strcmp(name, CPU_POLICIES[i].name) == 0) {
+            *policy = (enum cpu_policy)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *cpu_policy_name(enum cpu_policy policy)
+{
+    return (size_t)policy < ARRAY_LEN(CPU_POLICIES) ? CPU_POLICIES[policy].name : "?";
+}
+
+bool timer_set_cpu_policy(enum cpu_policy policy)
+{
+    if ((size_t)policy >= ARRAY_LEN(CPU_POLICIES))
+        return false;
+    /* On Linux a policy belongs to a thread: this is strobe's sampling
+     * thread only, whatever POSIX says of sched_setscheduler. */
+    struct sched_param param = { .sched_priority = 0 };
+    return sched_setscheduler(0, CPU_POLICIES[policy].linux_policy, &param) == 0;
 }
 
 uint64_t timer_measure_wake_latency(void)

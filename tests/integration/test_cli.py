@@ -44,6 +44,7 @@ def test_help_and_version():
     (["attach", "1", "-d", "-3"], "invalid duration"),
     (["attach", "1", "--sort", "speed"], "invalid sort key 'speed'"),
     (["attach", "1", "-l", "many"], "invalid limit"),
+    (["attach", "1", "--sched", "fifo"], "invalid scheduling 'fifo' (one of: batch, normal, idle)"),
     (["attach", "1", "--bogus"], "unknown option '--bogus'"),
     (["attach", "1", "-o"], "needs a value"),
     (["run"], "run needs a COMMAND"),
@@ -185,3 +186,23 @@ def test_signal_to_strobe_run_reaches_program():
     assert strobe.returncode == 128 + signal.SIGTERM, err
     samples, _ = captured_samples(out)
     assert samples > 500
+
+
+@pytest.mark.parametrize("flag, linux_policy", [
+    ([], os.SCHED_BATCH),
+    (["--sched", "batch"], os.SCHED_BATCH),
+    (["--sched", "normal"], os.SCHED_OTHER),
+    (["--sched", "idle"], os.SCHED_IDLE),
+])
+def test_sched_policy_applies_to_strobe_alone(flag, linux_policy):
+    r = run_strobe("run", *flag, "--collapsed", "-o", os.devnull, newest().executable,
+                   workload("sched_policies.py"), str(linux_policy))
+    assert r.returncode == 0, r.stderr
+    assert f"parent {linux_policy} self {os.SCHED_OTHER}" in r.stdout
+
+
+def test_sched_policy_shown_in_stats():
+    r = run_strobe("run", "--sched", "idle", "--stats", "--collapsed", "-o", os.devnull,
+                   newest().executable, workload("hot_loop.py"), "0.3")
+    assert r.returncode == 0, r.stderr
+    assert "scheduling         idle\n" in r.stderr
