@@ -35,4 +35,11 @@ static inline struct timespec clock_ns_to_timespec(uint64_t ns)
     return ts;
 }
 
+/* Sleep for about `ns` (a signal may cut it short). */
+static inline void clock_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = clock_ns_to_timespec(ns);
+    nanosleep(&ts, NULL);
+}
+
 #endif

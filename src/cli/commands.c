@@ -354,7 +354,6 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
     uint64_t start = clock_now_ns(), last_print = 0;
     uint64_t fingerprint = 0;
     bool noticed = false;
-    struct timespec pause = clock_ns_to_timespec(RUNTIME_POLL_NS);
     for (;;) {
         if (signals_stop_requested())
             return WAIT_INTERRUPTED;
@@ -379,7 +378,7 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
                     (int)pid, exe);
             noticed = true;
         }
-        nanosleep(&pause, NULL);
+        clock_sleep_ns(RUNTIME_POLL_NS);
     }
 }
 

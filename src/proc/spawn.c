@@ -3,6 +3,8 @@
  */
 #include "proc/spawn.h"
 
+#include "base/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -83,11 +85,10 @@ int spawn_terminate(pid_t pid, unsigned grace_ms)
     if (spawn_reap(pid, false, &code))
         return code;
     kill(pid, SIGTERM);
-    struct timespec pause = { 0, TERMINATE_POLL_MS * 1000000L };
     for (unsigned waited = 0; waited < grace_ms; waited += TERMINATE_POLL_MS) {
         if (spawn_reap(pid, false, &code))
             return code;
-        nanosleep(&pause, NULL);
+        clock_sleep_ns(TERMINATE_POLL_MS * NS_PER_MS);
     }
     kill(pid, SIGKILL);
     spawn_reap(pid, true, &code);

@@ -3,6 +3,7 @@
  */
 #include "python/target.h"
 
+#include "base/clock.h"
 #include "proc/elf.h"
 #include "proc/maps.h"
 #include "proc/process.h"
@@ -249,11 +250,17 @@ static enum candidate_result layout_from_tables(struct attach_ctx *ctx, struct e
     return CANDIDATE_FOUND;
 }
 
-/* Check the layout against live data: a thread of the first interpreter
- * must point back at it. Quietly passes while the interpreter is not up. */
-static enum candidate_result validate_layout(struct attach_ctx *ctx)
+/* The newest thread state, which the check reads, can be freed between
+ * reading the pointer to it and reading it (a program starting and ending
+ * threads all the time): a layout is only judged wrong after this many
+ * looks, this far apart, all fail. */
+#define VALIDATE_LOOKS 8
+#define VALIDATE_LOOK_GAP_NS (1000 * 1000)
+
+/* One look at live data: does a thread of the first interpreter point back
+ * at it? REMOTE_OK with *agrees set, or why it could not be read. */
+static enum remote_status layout_agrees(struct py_target *t, bool *agrees)
 {
-    struct py_target *t = ctx->t;
     const struct py_layout *l = &t->layout;
     uint64_t interp = 0, tstate = 0, back = 0;
     enum remote_status st =
@@ -262,10 +269,26 @@ static enum candidate_result validate_layout(struct attach_ctx *ctx)
         st = remote_read_u64(&t->remote, interp + l->interp.threads_head, &tstate);
     if (st == REMOTE_OK && interp && tstate)
         st = remote_read_u64(&t->remote, tstate + l->tstate.interp, &back);
-    if (st == REMOTE_GONE || st == REMOTE_DENIED)
-        return remote_failure(ctx, st);
-    if (st == REMOTE_OK && (!interp || !tstate || back == interp))
-        return CANDIDATE_FOUND;
+    /* Quietly agrees while the interpreter is not up. */
+    *agrees = st == REMOTE_OK && (!interp || !tstate || back == interp);
+    return st;
+}
+
+/* Check the layout against live data (layout_agrees), a few times over. */
+static enum candidate_result validate_layout(struct attach_ctx *ctx)
+{
+    struct py_target *t = ctx->t;
+    for (int look = 0; look < VALIDATE_LOOKS; look++) {
+        if (look)
+            clock_sleep_ns(VALIDATE_LOOK_GAP_NS);
+        bool agrees;
+        enum remote_status st = layout_agrees(t, &agrees);
+        if (st == REMOTE_GONE || st == REMOTE_DENIED)
+            return remote_failure(ctx, st);
+        if (agrees)
+            return CANDIDATE_FOUND;
+    }
+    const struct py_layout *l = &t->layout;
     char vs[32], msg[ERRMSG_MAX];
     py_version_format(l->version, vs, sizeof(vs));
     snprintf(msg, sizeof(msg),
