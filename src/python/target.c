@@ -255,7 +255,7 @@ static enum candidate_result layout_from_tables(struct attach_ctx *ctx, struct e
  * threads all the time): a layout is only judged wrong after this many
  * looks, this far apart, all fail. */
 #define VALIDATE_LOOKS 8
-#define VALIDATE_LOOK_GAP_NS (1000 * 1000)
+#define VALIDATE_LOOK_GAP_NS NS_PER_MS
 
 /* One look at live data: does a thread of the first interpreter point back
  * at it? REMOTE_OK with *agrees set, or why it could not be read. */
