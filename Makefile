@@ -115,12 +115,12 @@ demo: deps all
 
 # strobe beside Tachyon (python3.15 -m profiling.sampling) on the same
 # workloads; writes bench/RESULTS.md. BENCH_QUICK=1 for a short run.
-bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor
+bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor $(BUILD)/bench/cacheline_floor
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
 # Fuzzing (tests/fuzz/): every target reads hostile memory through the real
 # interpreter model. Seeds in tests/fuzz/corpus/ are recordings of real

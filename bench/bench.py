@@ -40,6 +40,7 @@ import pythons  # noqa: E402
 STROBE = os.environ.get("STROBE", os.path.join(ROOT, "build", "strobe"))
 WAKE_FLOOR = os.path.join(ROOT, "build", "bench", "wake_floor")
 SYSCALL_FLOOR = os.path.join(ROOT, "build", "bench", "syscall_floor")
+CACHELINE_FLOOR = os.path.join(ROOT, "build", "bench", "cacheline_floor")
 FORMATS = ["collapsed", "jsonl", "pstats", "speedscope", "pprof", "flamegraph", "gecko"]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "3"))
@@ -155,13 +156,14 @@ def slowdown(cmd_fn, python, name, rate):
 
 
 def measure(cmd_fn, python, name):
+    line_ns = cacheline_floor()
     best = profile_once(cmd_fn, python, name, "1000khz" if cmd_fn is tachyon_cmd else "1M",
                         SECONDS)
     row = {
         "samples_s": best["samples_s"], "missed_pct": best["missed_pct"],
         "error_pct": best["error_pct"], "rss_mb": best["rss_mb"],
         "us_per_sample": 1e6 * best["cpu_s"] / best["samples"] if best["samples"] else None,
-        "syscalls": best["syscalls"],
+        "syscalls": best["syscalls"], "line_ns": line_ns,
     }
     row["slow10k"], row["cpu10k"], row["missed10k"] = slowdown(
         cmd_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k")
@@ -176,6 +178,16 @@ def wake_floor():
     except OSError:
         return None
     return number(r"cpu_percent ([\d.]+)", out)
+
+
+def cacheline_floor():
+    """ns for one cache line to go from CPU 0 to CPU 1 and back, now."""
+    try:
+        out = subprocess.run([CACHELINE_FLOOR, "200000"], capture_output=True, text=True,
+                             timeout=60).stdout
+    except OSError:
+        return None
+    return number(r"round_trip_ns ([\d.]+)", out)
 
 
 def syscall_floor():
@@ -232,7 +244,7 @@ def machine():
 HEADER = ("| workload | CPython | profiler | samples/s at 1 MHz | vs Tachyon | µs CPU/sample | "
           "syscalls/sample | missed % | error % | slowdown 10 kHz | missed % at 10 kHz | "
           "slowdown 100 kHz | "
-          "CPU at 10 kHz | peak RSS MB |")
+          "CPU at 10 kHz | peak RSS MB | cache line round trip ns |")
 
 
 def row_line(wl, py, who, r, ratio):
@@ -241,7 +253,7 @@ def row_line(wl, py, who, r, ratio):
             f"{fmt(r['missed_pct'], '.2f')} | {fmt(r['error_pct'], '.3f')} | "
             f"{fmt(r['slow10k'], '+.1f')}% | {fmt(r['missed10k'], '.2f')} | "
             f"{fmt(r['slow100k'], '+.1f')}% | "
-            f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} |")
+            f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} | {fmt(r['line_ns'], '.0f')} |")
 
 
 def main():
@@ -313,6 +325,17 @@ numbers live.
 Waking up 10,000 times a second with nothing to do (bench/wake_floor.c) costs
 {fmt(floor, '.1f')}% of a core on this machine: the floor under "CPU at 10 kHz" for
 any profiler that sleeps between samples.
+
+The last column is how long one cache line took to go from one CPU to the
+other and back (bench/cacheline_floor.c) just before the row's 1 MHz run.
+strobe copies the lines the workload is writing (its innermost frame, its
+thread state) with every sample, and the workload must then fetch them
+back. This virtual machine's host runs its two CPUs sometimes on cores that
+share a cache (round trip near 75 ns) and sometimes on cores far apart
+(near 370 ns), and switches between the two while the benchmark runs. Far
+apart, the same binary on the same workload samples about half as fast,
+sees many more stacks change while being read, and slows a tight loop by
+20–30% at 100 kHz: read that column before comparing rows.
 
 One `process_vm_readv` (bench/syscall_floor.c, from a sleeping process)
 cost {fmt(one_before, '.2f')} µs for one small region and {fmt(eight_before, '.2f')} µs for eight regions
