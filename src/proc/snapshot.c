@@ -367,19 +367,17 @@ static void add_reads(struct snapshot *s, size_t *i, enum snapshot_phase phase,
     }
 }
 
-/* The iovecs in reading order (see the phases in snapshot.h). */
+/* The iovecs in reading order (see the phases in snapshot.h): a palindrome
+ * of the watched bytes, the anchors in its middle. */
 static void order_reads(struct snapshot *s)
 {
     size_t i = 0;
     add_reads(s, &i, PHASE_MAIN, WATCH_NONE, false);
     s->watched_iov_begin = i;
-    add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
-    for (size_t k = s->phase_begin[PHASE_WATCH]; k < s->phase_begin[PHASE_WATCH + 1]; k++)
-        if (s->ranges[k].mid_offset != SNAPSHOT_NO_MID)
-            add_read_into(s, &i, k, s->ranges[k].mid_offset);
-    add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
+    add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
+    add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);
     for (enum watch_kind kind = WATCH_NONE; kind <= WATCH_ANCHORS; kind++)
         add_reads(s, &i, PHASE_LATE, kind, false);
@@ -401,22 +399,11 @@ static void rebuild_plan(struct snapshot *s, bool trim)
             .start = iv[i].start, .end = iv[i].end, .buf_offset = offset,
             .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
             .last_use = iv[i].last_use, .phase = iv[i].phase, .watch = iv[i].watch,
-            .mid_offset = SNAPSHOT_NO_MID,
         };
         s->phase_begin[iv[i].phase + 1] = kept;
         offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);
     }
     free(iv);
-    /* Room for the mid copies of the anchors (snapshot.h). */
-    size_t nmid = 0;
-    for (size_t k = 0; k < kept; k++) {
-        struct snapshot_range *r = &s->ranges[k];
-        if (s->mid_copies && r->phase == PHASE_WATCH && r->watch == WATCH_ANCHORS) {
-            r->mid_offset = offset;
-            offset += ((size_t)(r->end - r->start) + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);
-            nmid++;
-        }
-    }
     /* Phases with no ranges begin where the previous one ended. */
     for (int p = 1; p <= PHASE_COUNT; p++)
         s->phase_begin[p] = MAX(s->phase_begin[p], s->phase_begin[p - 1]);
@@ -425,8 +412,8 @@ static void rebuild_plan(struct snapshot *s, bool trim)
     s->hint = s->phase_begin[PHASE_MAIN];
     s->hint_watch = s->phase_begin[PHASE_WATCH];
     s->buf = xgrow(s->buf, &s->buf_cap, MAX(offset, 1), 1);
-    if (s->iov_cap < kept + nmid) {
-        s->iov_cap = kept + nmid;
+    if (s->iov_cap < kept) {
+        s->iov_cap = kept;
         s->iov_local = xrealloc(s->iov_local, s->iov_cap * sizeof(*s->iov_local));
         s->iov_remote = xrealloc(s->iov_remote, s->iov_cap * sizeof(*s->iov_remote));
         s->iov_range = xrealloc(s->iov_range, s->iov_cap * sizeof(*s->iov_range));

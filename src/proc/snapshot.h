@@ -17,18 +17,22 @@
  * The read is not atomic: the target runs while the kernel copies. So the
  * plan is read in phases, within the one call:
  *   MAIN   everything once, by rising address; the ranges that hold watched
- *          bytes last: first the "anchors" (a thread's pointers to its
- *          frames and its stack bounds), then the frames;
- *   WATCH  second copies of the watched bytes, right after their first
- *          copies, in the opposite order (frames by falling address, then
- *          anchors). The double collect that tells a torn stack from a true
- *          one (frames.h) needs the time between the two copies short, and
- *          copying in opposite orders makes a stack torn the same way in
- *          both copies unlikely. The anchors are also copied once more
- *          between the two copies of the frames (the "mid" copy): a stack
- *          that moved away and back while its frames were copied (a loop
- *          calling the same functions again) shows there, where the first
- *          and last copies alone would agree;
+ *          bytes last: first the frames, then the "anchors" (a thread's
+ *          pointers to its frames and its stack bounds);
+ *   WATCH  second copies of the watched bytes in the opposite order:
+ *          anchors, then frames by falling address. The watched bytes are
+ *          thus copied as a palindrome, and every range's two copies
+ *          bracket the same moment, the middle, where the anchors' two
+ *          copies sit side by side. Bytes equal in both copies held that
+ *          value at that moment (unless they changed and changed back), so
+ *          a stack whose frames and anchors all agree is one the thread had
+ *          then (frames.h). The anchors change on every call and return and
+ *          the leaf frames nearly as often, so they get the shortest time
+ *          between copies; deep frames, which change rarely, the longest.
+ *          A loop that returns and calls the same functions again rewrites
+ *          data-stack slots with look-alike frames (3.11+); a leaf pointer
+ *          away from its frame at the middle moment shows there, whatever
+ *          the outer copies saw;
  *   LATE   values that must be at least as recent as everything else: a
  *          code-generation counter proving no code object read was
  *          replaced, and the code objects the frames point to.
@@ -83,13 +87,10 @@ struct snapshot_stats {
     uint64_t rereads;       /* watched ranges read again within a sample */
 };
 
-/* A planned range: remote [start, end), read into buf at buf_offset (and,
- * for WATCH anchors, once more into buf at mid_offset). */
-#define SNAPSHOT_NO_MID SIZE_MAX
+/* A planned range: remote [start, end), read into buf at buf_offset. */
 struct snapshot_range {
     uint64_t start, end;
     size_t buf_offset;
-    size_t mid_offset;              /* SNAPSHOT_NO_MID if not an anchor copy */
     uint64_t used_lo, used_hi;      /* bytes requested this window; lo > hi if none */
     uint32_t last_use;              /* sample number of the last request served */
     uint8_t phase;
@@ -119,7 +120,6 @@ struct snapshot {
     size_t watched_iov_begin;       /* iovecs from here on hold watched bytes
                                        (both copies), then LATE values */
     size_t niov;                    /* iovecs in the reading order */
-    bool mid_copies;                /* copy WATCH anchors in the middle too */
     size_t iov_cap;
     size_t hint;                    /* the MAIN range the last request fell in */
     size_t hint_watch;               /* the WATCH range the last watched copy fell in */
@@ -179,11 +179,10 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
 /* The two copies of watched bytes; last is NULL until the plan has both
  * (the sample after the bytes were first watched, or after snapshot_replan).
  * Both come from the one read of the plan, MAIN before WATCH: bytes that are
- * equal in both held that value at the moment between the two phases
- * (unless they changed and changed back), as did all other watched bytes. */
+ * equal in both held that value at the middle moment of the read (unless
+ * they changed and changed back), as did all other watched bytes. */
 struct snapshot_watch {
     const void *main, *last;
-    const void *mid;    /* anchors: the copy between the frames' two; else NULL */
 };
 
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
@@ -194,7 +193,7 @@ const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t le
 static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uint64_t addr,
                                                          size_t len, enum watch_kind kind)
 {
-    struct snapshot_watch w = { snapshot_get(s, addr, len), NULL, NULL };
+    struct snapshot_watch w = { snapshot_get(s, addr, len), NULL };
     if (!w.main)
         return w;
     if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
@@ -218,17 +217,10 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
                 r->used_hi = addr + len;
             r->last_use = s->sample_no;
             w.last = s->buf + r->buf_offset + (addr - r->start);
-            if (r->mid_offset != SNAPSHOT_NO_MID)
-                w.mid = s->buf + r->mid_offset + (addr - r->start);
             return w;
         }
     }
     w.last = snapshot_last_copy_slow(s, addr, len, kind);
-    if (w.last) {
-        const struct snapshot_range *r = &s->ranges[s->hint_watch];
-        if (r->mid_offset != SNAPSHOT_NO_MID)
-            w.mid = s->buf + r->mid_offset + (addr - r->start);
-    }
     return w;
 }
 

@@ -66,28 +66,19 @@ static bool thread_stack_bounds(const struct py_layout *l, struct snapshot *s, u
 /*
  * A pointer on the way to the innermost frame, watched: if its copies
  * differ the thread moved while it was read (frames.h); without them yet,
- * it is unverified.
- *
- * With `mid` (3.11+), the copy taken between the frames' two copies must
- * agree too. There, frames live in a data stack whose slots the next calls
- * reuse: a loop that returns and calls the same functions again rewrites
- * the slots with look-alike frames, so a leaf pointer that moved away and
- * came back while the frames were copied can leave two equal copies of a
- * stack that never existed (a stale child under a new parent). The middle
- * copy catches the pointer away. 3.8–3.10 heap frames are proved by their
- * own liveness checks instead (frames.h).
+ * it is unverified. Its two copies are the innermost of the read
+ * (snapshot.h), so they vouch for the moment every frame is checked at.
  */
-static bool read_frame_pointer(struct snapshot *s, uint64_t addr, bool mid, struct py_thread *thr,
+static bool read_frame_pointer(struct snapshot *s, uint64_t addr, struct py_thread *thr,
                                uint64_t *value)
 {
     struct snapshot_watch w = snapshot_get_watched(s, addr, sizeof(*value), WATCH_ANCHORS);
     if (!w.main)
         return false;
     memcpy(value, w.main, sizeof(*value));
-    if (!w.last || (mid && !w.mid))
+    if (!w.last)
         thr->leaf_verified = false;
-    else if (memcmp(w.main, w.last, sizeof(*value)) != 0 ||
-             (mid && memcmp(w.main, w.mid, sizeof(*value)) != 0))
+    else if (memcmp(w.main, w.last, sizeof(*value)) != 0)
         thr->leaf_moved = true;
     return true;
 }
@@ -99,12 +90,11 @@ static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, uin
     thr->leaf_moved = false;
     thr->leaf_verified = true;
     thr->read_no = s->reads;
-    bool data_stack = l->tstate.datastack_top != OFFSET_NONE;   /* 3.11+ */
-    if (!read_frame_pointer(s, tstate + l->tstate.frame, data_stack, thr, &thr->leaf_frame))
+    if (!read_frame_pointer(s, tstate + l->tstate.frame, thr, &thr->leaf_frame))
         return false;
     if (l->frame_via_cframe && thr->leaf_frame) {
         /* 3.11–3.12: tstate->cframe->current_frame. */
-        if (!read_frame_pointer(s, thr->leaf_frame + l->cframe.current_frame, data_stack, thr,
+        if (!read_frame_pointer(s, thr->leaf_frame + l->cframe.current_frame, thr,
                                 &thr->leaf_frame))
             return false;
     }

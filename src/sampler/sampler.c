@@ -224,9 +224,6 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->target = t;
     s->profile = p;
     snapshot_init(&s->snap, &t->remote);
-    /* Data-stack frames (3.11+) need the middle copy of their anchors
-     * (python/threads.c). */
-    s->snap.mid_copies = t->layout.tstate.datastack_top != OFFSET_NONE;
     code_cache_init(&s->codes, &t->remote, &t->layout, t->code_type);
     stack_resolver_init(&s->resolver, p, &s->codes, &s->snap, t);
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));

@@ -217,12 +217,12 @@ static void test_reading_order(void **state)
     assert_int_equal(s->iov_range[7], late);
 }
 
-/* With mid copies, an anchor is copied three times: first, between the
- * frames' two copies, and last; the copies hold what memory held then. */
-static void test_anchors_get_a_middle_copy(void **state)
+/* Watched bytes are read as a palindrome: frames, anchors, anchors again,
+ * frames again; the anchors' two copies side by side in the middle, so that
+ * every range's two copies bracket the same moment. */
+static void test_anchors_are_copied_in_the_middle(void **state)
 {
     struct fixture *fx = *state;
-    fx->snap.mid_copies = true;
     uint64_t *anchor = (uint64_t *)(fx->mem + 2 * fx->page);
     *anchor = 7;
     struct snapshot_watch w = { 0 };
@@ -232,42 +232,34 @@ static void test_anchors_get_a_middle_copy(void **state)
         assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
         w = snapshot_get_watched(&fx->snap, addr(fx, 2, 0), 8, WATCH_ANCHORS);
         assert_non_null(w.main);
-        assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 6, 0), 8, WATCH_FRAMES).main);
+        for (size_t page = 4; page < PAGES; page += 3)
+            assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, page, 0), 8, WATCH_FRAMES).main);
         if (round == 2)
             break;
         snapshot_end(&fx->snap);
     }
     assert_non_null(w.last);
-    assert_non_null(w.mid);
-    assert_true(w.mid != w.main && w.mid != w.last);
-    uint64_t main_v, mid_v, last_v;
-    memcpy(&main_v, w.main, 8);
-    memcpy(&mid_v, w.mid, 8);
-    memcpy(&last_v, w.last, 8);
-    assert_int_equal(main_v, 7);
-    assert_int_equal(mid_v, 7);
-    assert_int_equal(last_v, 7);
-    /* Reading order: MAIN anchor, MAIN frame, the anchor's middle copy
-     * (its WATCH range), WATCH frame, WATCH anchor. */
+    assert_true(w.main != w.last);
+    assert_int_equal(*(const uint64_t *)w.main, 7);
+    assert_int_equal(*(const uint64_t *)w.last, 7);
     const struct snapshot *s = &fx->snap;
     const struct snapshot_range *r = s->ranges;
     size_t i = s->watched_iov_begin;
-    assert_int_equal(s->niov - i, 5);
-    assert_true(r[s->iov_range[i]].phase == PHASE_MAIN && r[s->iov_range[i]].watch == WATCH_ANCHORS);
-    assert_true(r[s->iov_range[i + 1]].phase == PHASE_MAIN);
-    assert_true(r[s->iov_range[i + 2]].phase == PHASE_WATCH &&
-                r[s->iov_range[i + 2]].watch == WATCH_ANCHORS);
-    assert_ptr_equal(s->iov_local[i + 2].iov_base, s->buf + r[s->iov_range[i + 2]].mid_offset);
-    assert_true(r[s->iov_range[i + 3]].phase == PHASE_WATCH &&
-                r[s->iov_range[i + 3]].watch == WATCH_FRAMES);
-    assert_int_equal(s->iov_range[i + 4], s->iov_range[i + 2]);
+    assert_int_equal(s->niov - i, 6);
+    /* frame 4, frame 7, anchor | anchor, frame 7, frame 4 */
+    static const struct { uint8_t phase, watch; size_t page; } order[] = {
+        { PHASE_MAIN, WATCH_FRAMES, 4 },   { PHASE_MAIN, WATCH_FRAMES, 7 },
+        { PHASE_MAIN, WATCH_ANCHORS, 2 },  { PHASE_WATCH, WATCH_ANCHORS, 2 },
+        { PHASE_WATCH, WATCH_FRAMES, 7 },  { PHASE_WATCH, WATCH_FRAMES, 4 },
+    };
+    for (size_t k = 0; k < 6; k++) {
+        const struct snapshot_range *got = &r[s->iov_range[i + k]];
+        assert_int_equal(got->phase, order[k].phase);
+        assert_int_equal(got->watch, order[k].watch);
+        assert_true(got->start <= addr(fx, order[k].page, 0) &&
+                    got->end >= addr(fx, order[k].page, 8));
+    }
     snapshot_end(&fx->snap);
-    /* Without mid copies (3.8–3.10), none. */
-    fx->snap.mid_copies = false;
-    snapshot_replan(&fx->snap);
-    w = snapshot_get_watched(&fx->snap, addr(fx, 2, 0), 8, WATCH_ANCHORS);
-    assert_non_null(w.last);
-    assert_null(w.mid);
 }
 
 static void test_bad_requests(void **state)
@@ -306,7 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_ranges_are_read_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watched_bytes_get_a_second_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reading_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_anchors_get_a_middle_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anchors_are_copied_in_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test(test_gone_process),
     };
