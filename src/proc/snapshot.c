@@ -368,7 +368,8 @@ static void add_reads(struct snapshot *s, size_t *i, enum snapshot_phase phase,
 }
 
 /* The iovecs in reading order (see the phases in snapshot.h): a palindrome
- * of the watched bytes, the anchors in its middle. */
+ * of the watched bytes, the anchors in its middle and the entry frames at
+ * its centre. */
 static void order_reads(struct snapshot *s)
 {
     size_t i = 0;
@@ -376,6 +377,7 @@ static void order_reads(struct snapshot *s)
     s->watched_iov_begin = i;
     add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
+    add_reads(s, &i, PHASE_MAIN, WATCH_ENTRY, false);
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);
@@ -399,6 +401,7 @@ static void rebuild_plan(struct snapshot *s, bool trim)
             .start = iv[i].start, .end = iv[i].end, .buf_offset = offset,
             .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
             .last_use = iv[i].last_use, .phase = iv[i].phase, .watch = iv[i].watch,
+            .placed = iv[i].watch,
         };
         s->phase_begin[iv[i].phase + 1] = kept;
         offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);

@@ -32,7 +32,13 @@
  *          A loop that returns and calls the same functions again rewrites
  *          data-stack slots with look-alike frames (3.11+); a leaf pointer
  *          away from its frame at the middle moment shows there, whatever
- *          the outer copies saw;
+ *          the outer copies saw. Between the anchors' two copies come
+ *          the entry frames of evaluation loops (3.12+, on the C stack),
+ *          once: what is read of them (their kind and the link to their
+ *          caller) is fixed for their life, and a new loop entered at the
+ *          same address with another caller would have rewritten the frames
+ *          above it, which are copied twice. One copy at the centre is as
+ *          good as two, and saves an iovec (a page pinned) per thread;
  *   LATE   values that must be at least as recent as everything else: a
  *          code-generation counter proving no code object read was
  *          replaced, and the code objects the frames point to.
@@ -70,11 +76,15 @@ enum snapshot_phase {
     PHASE_COUNT,
 };
 
-/* What watched bytes are, which decides when they are copied. */
+/* What watched bytes are, which decides when they are copied. A range
+ * holding several kinds is read as the last of them in this list. */
 enum watch_kind {
     WATCH_NONE,
-    WATCH_FRAMES,
-    WATCH_ANCHORS,  /* what leads to the frames: copied before and after them */
+    WATCH_ENTRY,    /* frames that outlive every frame above them (an
+                       evaluation loop's entry frame): one copy, in the
+                       middle, between the anchors' two */
+    WATCH_FRAMES,   /* two copies, around the anchors */
+    WATCH_ANCHORS,  /* what leads to the frames: two copies, innermost */
 };
 
 struct snapshot_stats {
@@ -95,6 +105,7 @@ struct snapshot_range {
     uint32_t last_use;              /* sample number of the last request served */
     uint8_t phase;
     uint8_t watch;                  /* enum watch_kind: the most it has held */
+    uint8_t placed;                 /* the kind it is read as in the current plan */
     bool valid;                     /* read completely this sample */
 };
 
@@ -178,6 +189,8 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
 
 /* The two copies of watched bytes; last is NULL until the plan has both
  * (the sample after the bytes were first watched, or after snapshot_replan).
+ * Entry frames copied once in the middle are their own second copy: last is
+ * main.
  * Both come from the one read of the plan, MAIN before WATCH: bytes that are
  * equal in both held that value at the middle moment of the read (unless
  * they changed and changed back), as did all other watched bytes. */
@@ -199,14 +212,22 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
     if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
         /* Fetched on demand, after the WATCH phase: the two copies would not
          * bracket the moment the rest of the sample was copied. Plan the
-         * second copy for next time; this one stays unchecked. */
-        snapshot_last_copy_slow(s, addr, len, kind);
+         * second copy for next time (an entry frame is placed once it is
+         * served from the plan); this one stays unchecked. */
+        if (kind != WATCH_ENTRY)
+            snapshot_last_copy_slow(s, addr, len, kind);
         return w;
     }
     struct snapshot_range *m = &s->ranges[s->hint];     /* the range that served main */
     if (unlikely(m->watch < kind)) {
         m->watch = (uint8_t)kind;   /* to be read later in MAIN from the next sample on */
         s->plan_dirty = true;
+    }
+    if (kind == WATCH_ENTRY && m->placed < WATCH_FRAMES) {
+        /* One copy, and only if it was taken in the middle. */
+        if (m->placed == WATCH_ENTRY)
+            w.last = w.main;
+        return w;
     }
     if (likely(s->hint_watch < s->nranges)) {
         struct snapshot_range *r = &s->ranges[s->hint_watch];
@@ -220,7 +241,7 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
             return w;
         }
     }
-    w.last = snapshot_last_copy_slow(s, addr, len, kind);
+    w.last = snapshot_last_copy_slow(s, addr, len, kind == WATCH_ENTRY ? WATCH_FRAMES : kind);
     return w;
 }
 

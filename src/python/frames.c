@@ -145,10 +145,13 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             *depth = n;
             return WALK_TRUNCATED;
         }
-        struct snapshot_watch w = snapshot_get_watched(s, addr, read_size, WATCH_FRAMES);
-        const uint8_t *frame = w.main;
+        const uint8_t *frame = snapshot_get(s, addr, read_size);
         if (!frame)
             return unreadable(s);
+        owner = owner_at != OFFSET_NONE ? frame[owner_at] : -1;
+        bool internal = owner_at != OFFSET_NONE && (uint32_t)owner >= internal_owner;
+        struct snapshot_watch w = snapshot_get_watched(s, addr, read_size,
+                                                       internal ? WATCH_ENTRY : WATCH_FRAMES);
         if (!w.last) {
             *verified = false;
         } else if (!same_activation(l, frame, w.last, steps == 0) ||
@@ -156,8 +159,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             return WALK_MOVED;
         }
         uint64_t back = field_u64(frame, back_at);
-        owner = owner_at != OFFSET_NONE ? frame[owner_at] : -1;
-        if (owner_at != OFFSET_NONE && (uint32_t)owner >= internal_owner) {
+        if (internal) {
             addr = back;    /* entry/shim frame: no Python function here */
             continue;
         }

@@ -262,6 +262,51 @@ static void test_anchors_are_copied_in_the_middle(void **state)
     snapshot_end(&fx->snap);
 }
 
+/* An entry frame is copied once, between the anchors' two copies, and is
+ * its own second copy; until it is placed there it is unchecked. */
+static void test_entry_frames_are_copied_once_at_the_centre(void **state)
+{
+    struct fixture *fx = *state;
+    *(uint64_t *)(fx->mem + 5 * fx->page) = 9;
+    struct snapshot_watch entry = { 0 };
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+        assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 2, 0), 8, WATCH_ANCHORS).main);
+        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+        assert_non_null(entry.main);
+        if (round == 0)
+            assert_null(entry.last);    /* fetched on demand: not in the middle */
+        if (round == 2)
+            break;
+        snapshot_end(&fx->snap);
+    }
+    assert_ptr_equal(entry.last, entry.main);
+    assert_int_equal(*(const uint64_t *)entry.main, 9);
+    const struct snapshot *s = &fx->snap;
+    const struct snapshot_range *r = s->ranges;
+    size_t i = s->watched_iov_begin;
+    assert_int_equal(s->niov - i, 3);   /* anchor, entry frame, anchor */
+    assert_true(r[s->iov_range[i]].phase == PHASE_MAIN && r[s->iov_range[i]].watch == WATCH_ANCHORS);
+    assert_true(r[s->iov_range[i + 1]].phase == PHASE_MAIN &&
+                r[s->iov_range[i + 1]].watch == WATCH_ENTRY);
+    assert_true(r[s->iov_range[i + 2]].phase == PHASE_WATCH &&
+                r[s->iov_range[i + 2]].watch == WATCH_ANCHORS);
+    snapshot_end(&fx->snap);
+    /* Sharing a range with frames, it gets their two copies instead. */
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+        assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 5, 64), 8, WATCH_FRAMES).main);
+        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+        if (round == 2)
+            break;
+        snapshot_end(&fx->snap);
+    }
+    assert_non_null(entry.last);
+    assert_true(entry.last != entry.main);
+    assert_int_equal(*(const uint64_t *)entry.last, 9);
+    snapshot_end(&fx->snap);
+}
+
 static void test_bad_requests(void **state)
 {
     struct fixture *fx = *state;
@@ -299,6 +344,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watched_bytes_get_a_second_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reading_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_are_copied_in_the_middle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entry_frames_are_copied_once_at_the_centre, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test(test_gone_process),
     };
