@@ -38,6 +38,10 @@ void stats_write(FILE *f, const struct profile *p)
             c->generation_broken ? " (counter distrusted after a failed self-check)" : "");
     fprintf(f, "  stack memo         %.3f%% of frames reused from the thread's previous sample\n",
             100.0 * per(c->frames_reused, c->frames_reused + c->frames_resolved));
+    fprintf(f, "  threads at rest    %llu stacks repeated: the GIL had not reached their "
+               "threads since they were read%s\n",
+            (unsigned long long)c->stacks_repeated,
+            c->gil_broken ? " (not trusted after a failed self-check)" : "");
     fprintf(f, "  second looks       %llu after a torn read, %llu to check a stack that moved\n",
             (unsigned long long)c->retries, (unsigned long long)c->second_looks);
     if (c->cpu_policy)

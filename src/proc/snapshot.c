@@ -243,26 +243,53 @@ const void *snapshot_get_slow(struct snapshot *s, uint64_t addr, size_t len)
     return p;
 }
 
+/* Bytes of the plan's `phase` (not MAIN), or NULL after counting a miss. */
+static const void *from_phase(struct snapshot *s, enum snapshot_phase phase, uint64_t addr,
+                              size_t len)
+{
+    struct snapshot_range *r = find_range(s, phase, addr, len);
+    if (r)
+        return serve(s, r, addr, len);
+    s->stats.misses++;
+    return NULL;
+}
+
 const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len)
 {
     if (bad_request(addr, len))
         return NULL;
-    struct snapshot_range *r = find_range(s, PHASE_LATE, addr, len);
-    if (r)
-        return serve(s, r, addr, len);
-    s->stats.misses++;
+    const void *p = from_phase(s, PHASE_LATE, addr, len);
+    if (p)
+        return p;
     /* Read on the spot: later than the plan, as a late value must be. Never
      * from pages fetched earlier in the sample. */
-    const void *p = read_miss(s, addr, len);
+    p = read_miss(s, addr, len);
     if (p)
         want(s, addr, addr + len, addr, addr + len, PHASE_LATE, WATCH_NONE);
     return p;
 }
 
-/* The second copy of watched bytes: from the plan, or wanted for next time. */
+const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len)
+{
+    if (bad_request(addr, len))
+        return NULL;
+    const void *p = from_phase(s, PHASE_FIRST, addr, len);
+    if (!p)
+        want(s, addr, addr + len, addr, addr + len, PHASE_FIRST, WATCH_NONE);
+    return p;
+}
+
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
                                     enum watch_kind kind)
 {
+    if (kind == WATCH_ENTRY) {
+        /* Straight into its place, so that one second look is enough; and
+         * a spare second copy, in case its place is a range read twice
+         * (marked unused: if not needed, the next trim drops it). */
+        want(s, addr, addr + len, addr, addr + len, PHASE_MAIN, WATCH_ENTRY);
+        want(s, addr, addr + len, UINT64_MAX, 0, PHASE_WATCH, WATCH_FRAMES);
+        return NULL;
+    }
     struct snapshot_range *r = find_range(s, PHASE_WATCH, addr, len);
     if (r) {
         s->hint_watch = (size_t)(r - s->ranges);
@@ -367,12 +394,20 @@ static void add_reads(struct snapshot *s, size_t *i, enum snapshot_phase phase,
     }
 }
 
+/* Add every range of a phase that holds no second copies, by rising address. */
+static void add_phase(struct snapshot *s, size_t *i, enum snapshot_phase phase)
+{
+    for (enum watch_kind kind = WATCH_NONE; kind <= WATCH_ANCHORS; kind++)
+        add_reads(s, i, phase, kind, false);
+}
+
 /* The iovecs in reading order (see the phases in snapshot.h): a palindrome
  * of the watched bytes, the anchors in its middle and the entry frames at
  * its centre. */
 static void order_reads(struct snapshot *s)
 {
     size_t i = 0;
+    add_phase(s, &i, PHASE_FIRST);
     add_reads(s, &i, PHASE_MAIN, WATCH_NONE, false);
     s->watched_iov_begin = i;
     add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
@@ -381,8 +416,7 @@ static void order_reads(struct snapshot *s)
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);
-    for (enum watch_kind kind = WATCH_NONE; kind <= WATCH_ANCHORS; kind++)
-        add_reads(s, &i, PHASE_LATE, kind, false);
+    add_phase(s, &i, PHASE_LATE);
     s->niov = i;
 }
 

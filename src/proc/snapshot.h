@@ -16,6 +16,9 @@
  *
  * The read is not atomic: the target runs while the kernel copies. So the
  * plan is read in phases, within the one call:
+ *   FIRST  values that must be no more recent than anything else: with a
+ *          LATE copy of the same bytes, they show what stood still for the
+ *          whole read (the GIL's switch count, python/gil.h);
  *   MAIN   everything once, by rising address; the ranges that hold watched
  *          bytes last: first the frames, then the "anchors" (a thread's
  *          pointers to its frames and its stack bounds);
@@ -73,6 +76,7 @@ enum snapshot_phase {
     PHASE_MAIN,
     PHASE_WATCH,
     PHASE_LATE,
+    PHASE_FIRST,    /* read before everything else (listed last: added last) */
     PHASE_COUNT,
 };
 
@@ -187,6 +191,13 @@ static inline const void *snapshot_get(struct snapshot *s, uint64_t addr, size_t
  */
 const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
 
+/*
+ * Bytes copied before everything else in the sample. NULL if they were not
+ * in the plan (they are from the next sample on): a read on the spot would
+ * come after the rest.
+ */
+const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len);
+
 /* The two copies of watched bytes; last is NULL until the plan has both
  * (the sample after the bytes were first watched, or after snapshot_replan).
  * Entry frames copied once in the middle are their own second copy: last is
@@ -198,6 +209,8 @@ struct snapshot_watch {
     const void *main, *last;
 };
 
+/* The second copy of watched bytes, or NULL and planned for next time (an
+ * entry frame's one copy is planned in its place as well). */
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
                                     enum watch_kind kind);
 
@@ -212,10 +225,9 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
     if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
         /* Fetched on demand, after the WATCH phase: the two copies would not
          * bracket the moment the rest of the sample was copied. Plan the
-         * second copy for next time (an entry frame is placed once it is
-         * served from the plan); this one stays unchecked. */
-        if (kind != WATCH_ENTRY)
-            snapshot_last_copy_slow(s, addr, len, kind);
+         * second copy (an entry frame: its place) for next time; this one
+         * stays unchecked. */
+        snapshot_last_copy_slow(s, addr, len, kind);
         return w;
     }
     struct snapshot_range *m = &s->ranges[s->hint];     /* the range that served main */

@@ -31,6 +31,7 @@ struct debug_offsets_format {
     uint16_t total_words;
     uint16_t runtime_size, interpreters_head;
     uint16_t interp_size, interp_next, interp_threads_head, interp_code_generation;
+    uint16_t interp_gil, interp_gil_locked, interp_gil_holder;
     uint16_t tstate_size, tstate_prev, tstate_next, tstate_interp, tstate_current_frame,
         tstate_thread_id, tstate_native_thread_id, tstate_datastack_chunk;
     uint16_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner;
@@ -53,6 +54,7 @@ static const struct debug_offsets_format formats[] = {
         .runtime_size = 3, .interpreters_head = 5,
         .interp_size = 6, .interp_next = 8, .interp_threads_head = 9,
         .interp_code_generation = ABSENT,
+        .interp_gil = 15, .interp_gil_locked = 17, .interp_gil_holder = 18,
         .tstate_size = 19, .tstate_prev = 20, .tstate_next = 21, .tstate_interp = 22,
         .tstate_current_frame = 23, .tstate_thread_id = 24, .tstate_native_thread_id = 25,
         .tstate_datastack_chunk = 26,
@@ -74,6 +76,7 @@ static const struct debug_offsets_format formats[] = {
         .runtime_size = 3, .interpreters_head = 5,
         .interp_size = 6, .interp_next = 8, .interp_threads_head = 9,
         .interp_code_generation = 20,
+        .interp_gil = 16, .interp_gil_locked = 18, .interp_gil_holder = 19,
         .tstate_size = 22, .tstate_prev = 23, .tstate_next = 24, .tstate_interp = 25,
         .tstate_current_frame = 26, .tstate_thread_id = 27, .tstate_native_thread_id = 28,
         .tstate_datastack_chunk = 29,
@@ -94,6 +97,7 @@ static const struct debug_offsets_format formats[] = {
         .runtime_size = 3, .interpreters_head = 5,
         .interp_size = 6, .interp_next = 8, .interp_threads_head = 9,
         .interp_code_generation = 20,
+        .interp_gil = 16, .interp_gil_locked = 18, .interp_gil_holder = 19,
         .tstate_size = 22, .tstate_prev = 23, .tstate_next = 24, .tstate_interp = 25,
         .tstate_current_frame = 26, .tstate_thread_id = 30, .tstate_native_thread_id = 31,
         .tstate_datastack_chunk = 32,
@@ -147,6 +151,24 @@ static bool field(uint64_t offset, uint64_t struct_size, uint32_t *out)
         return false;
     *out = (uint32_t)offset;
     return true;
+}
+
+/*
+ * The table locates the interpreter's own GIL and two of its fields; the
+ * switch count, which strobe also reads, is not in it. Trust the struct to
+ * be the one every version has had (layout.h) only if the two fields are
+ * where that struct has them.
+ */
+static void gil_in_interp(const void *table, const struct debug_offsets_format *f,
+                          uint64_t interp_size, struct py_layout *l)
+{
+    uint64_t gil = word(table, f->interp_gil);
+    l->gil.in_runtime = OFFSET_NONE;
+    l->gil.in_interp = OFFSET_NONE;
+    if (gil < interp_size && interp_size - gil >= GIL_SWITCH_NUMBER_OFFSET + sizeof(uint64_t) &&
+        word(table, f->interp_gil_holder) == gil + GIL_LAST_HOLDER_OFFSET &&
+        word(table, f->interp_gil_locked) == gil + GIL_LOCKED_OFFSET)
+        l->gil.in_interp = (uint32_t)gil;
 }
 
 bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *out, char *err,
@@ -243,6 +265,7 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
         l.interp.code_generation = f->fixed_code_generation;
         l.interp.code_generation_width = sizeof(uint32_t);
     }
+    gil_in_interp(table, f, interp_size, &l);
     if (f->unicode_compact_size != ABSENT)
         ok = ok && field(word(table, f->unicode_compact_size), unicode_size + 1, &l.unicode.compact_data);
     else

@@ -21,6 +21,12 @@
 /* A field this version does not have. */
 #define OFFSET_NONE UINT32_MAX
 
+/* struct _gil_runtime_state, the same in every version: who took the GIL
+ * last, and how many times it has passed to another thread. */
+#define GIL_LAST_HOLDER_OFFSET 8
+#define GIL_LOCKED_OFFSET 16
+#define GIL_SWITCH_NUMBER_OFFSET 24
+
 enum py_frame_model {
     /* 3.8–3.10: heap PyFrameObjects linked by f_back; f_lasti is an index. */
     FRAME_MODEL_OBJECT,
@@ -72,6 +78,13 @@ struct py_layout {
         uint32_t code_generation;
         uint32_t code_generation_width;     /* 4 or 8 bytes */
     } interp;
+    /* Where the GIL's state is: in _PyRuntime (3.8–3.11), or in the
+     * interpreter, its own (3.12+; a subinterpreter may share the main
+     * one's instead). OFFSET_NONE where it is not known. */
+    struct {
+        uint32_t in_runtime;
+        uint32_t in_interp;
+    } gil;
     struct {
         uint32_t prev;
         uint32_t next;

@@ -19,29 +19,34 @@
 #define UNICODE_WITH_WSTR { .length = 16, .hash = 24, .state = 32, .ascii_data = 48, .compact_data = 72 }
 #define UNICODE_NO_WSTR { .length = 16, .hash = 24, .state = 32, .ascii_data = 40, .compact_data = 56 }
 
-/* 3.8 and 3.9 (3.9 moved nothing strobe reads in these structs). */
-static const struct py_layout layout_3_8 = {
-    .frame_model = FRAME_MODEL_OBJECT,
-    .linetable_format = LINETABLE_LNOTAB,
-    .internal_owner_min = OFFSET_NONE,
-    .lasti_unit = 1,
-    .frame_specials_words = OFFSET_NONE,
-    .runtime = { .interpreters_head = 32, .main_thread = 72 },
-    .interp = { .next = 0, .threads_head = 8, .code_generation = OFFSET_NONE },
-    .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 24, .thread_id = 176,
-                .native_thread_id = OFFSET_NONE, .datastack_top = OFFSET_NONE,
-                .datastack_limit = OFFSET_NONE },
-    .cframe = { .current_frame = OFFSET_NONE },
-    .frame = { .back = 24, .code = 32, .position = 104, .owner = OFFSET_NONE, .refcount = 0,
-               .state = 116 },
-    .frame_live_states = 1u << 1,     /* f_executing */
-    .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,
-              .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE,
-              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE },
-    .bytes = BYTES_LAYOUT,
-    .unicode = UNICODE_WITH_WSTR,
-    .ob_type = OB_TYPE,
-};
+/* 3.8 and 3.9: only the GIL moved (3.9 took most of the runtime state into
+ * the interpreter). */
+#define LAYOUT_3_8_OR_3_9(gil_in_runtime) {                                                       \
+    .frame_model = FRAME_MODEL_OBJECT,                                                           \
+    .linetable_format = LINETABLE_LNOTAB,                                                        \
+    .internal_owner_min = OFFSET_NONE,                                                           \
+    .lasti_unit = 1,                                                                             \
+    .frame_specials_words = OFFSET_NONE,                                                         \
+    .runtime = { .interpreters_head = 32, .main_thread = 72 },                                   \
+    .interp = { .next = 0, .threads_head = 8, .code_generation = OFFSET_NONE },                  \
+    .gil = { .in_runtime = (gil_in_runtime), .in_interp = OFFSET_NONE },                         \
+    .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 24, .thread_id = 176,               \
+                .native_thread_id = OFFSET_NONE, .datastack_top = OFFSET_NONE,                   \
+                .datastack_limit = OFFSET_NONE },                                                \
+    .cframe = { .current_frame = OFFSET_NONE },                                                  \
+    .frame = { .back = 24, .code = 32, .position = 104, .owner = OFFSET_NONE, .refcount = 0,     \
+               .state = 116 },                                                                   \
+    .frame_live_states = 1u << 1,     /* f_executing */                                          \
+    .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,           \
+              .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE,           \
+              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE },                            \
+    .bytes = BYTES_LAYOUT,                                                                       \
+    .unicode = UNICODE_WITH_WSTR,                                                                \
+    .ob_type = OB_TYPE,                                                                          \
+}
+
+static const struct py_layout layout_3_8 = LAYOUT_3_8_OR_3_9(1152);
+static const struct py_layout layout_3_9 = LAYOUT_3_8_OR_3_9(352);
 
 static const struct py_layout layout_3_10 = {
     .frame_model = FRAME_MODEL_OBJECT,
@@ -51,6 +56,7 @@ static const struct py_layout layout_3_10 = {
     .frame_specials_words = OFFSET_NONE,
     .runtime = { .interpreters_head = 32, .main_thread = 72 },
     .interp = { .next = 0, .threads_head = 8, .code_generation = OFFSET_NONE },
+    .gil = { .in_runtime = 352, .in_interp = OFFSET_NONE },
     .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 24, .thread_id = 176,
                 .native_thread_id = OFFSET_NONE, .datastack_top = OFFSET_NONE,
                 .datastack_limit = OFFSET_NONE },
@@ -74,6 +80,7 @@ static const struct py_layout layout_3_11 = {
     .frame_specials_words = 9,
     .runtime = { .interpreters_head = 40, .main_thread = 80 },
     .interp = { .next = 0, .threads_head = 16, .code_generation = OFFSET_NONE },
+    .gil = { .in_runtime = 360, .in_interp = OFFSET_NONE },
     .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 56, .thread_id = 152,
                 .native_thread_id = 160, .datastack_top = 304, .datastack_limit = 312 },
     .cframe = { .current_frame = 8 },
@@ -95,6 +102,7 @@ static const struct py_layout layout_3_12 = {
     .frame_specials_words = 9,
     .runtime = { .interpreters_head = 40, .main_thread = 64 },
     .interp = { .next = 0, .threads_head = 72, .code_generation = OFFSET_NONE },
+    .gil = { .in_runtime = OFFSET_NONE, .in_interp = 1040 },
     .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 56, .thread_id = 136,
                 .native_thread_id = 144, .datastack_top = 240, .datastack_limit = 248 },
     .cframe = { .current_frame = 0 },
@@ -110,7 +118,7 @@ static const struct py_layout layout_3_12 = {
 const struct py_layout *layout_legacy_for(unsigned minor)
 {
     static const struct py_layout *const table[] = {
-        [8] = &layout_3_8, [9] = &layout_3_8, [10] = &layout_3_10,
+        [8] = &layout_3_8, [9] = &layout_3_9, [10] = &layout_3_10,
         [11] = &layout_3_11, [12] = &layout_3_12,
     };
     return minor < ARRAY_LEN(table) ? table[minor] : NULL;

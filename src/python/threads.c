@@ -228,10 +228,11 @@ bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
 
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
                                     struct py_thread *out, size_t max, size_t *count,
-                                    struct code_generation *gen)
+                                    struct code_generation *gen, size_t *interpreters)
 {
     const struct py_layout *l = &t->layout;
     *count = 0;
+    *interpreters = 0;
     *gen = (struct code_generation){ 0, false };
     /* The list of interpreters changes only when a sub-interpreter comes or
      * goes: re-read its head now and then, not with every sample, and
@@ -256,6 +257,7 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
         if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
             return THREADS_PARTIAL;
         enum threads_status st = read_interp_threads(t, s, interp, out, max, count);
+        (*interpreters)++;
         if (st == THREADS_GONE)
             return st;
         if (st != THREADS_OK) {

@@ -64,9 +64,10 @@ bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
  * frame now. false if it no longer looks like a thread of its interpreter. */
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);
 
-/* Fill out[0..max) with this sample's threads; *count is how many. */
+/* Fill out[0..max) with this sample's threads; *count is how many, of
+ * *interpreters interpreters (the first at t->interp_head). */
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
                                     struct py_thread *out, size_t max, size_t *count,
-                                    struct code_generation *gen);
+                                    struct code_generation *gen, size_t *interpreters);
 
 #endif

@@ -61,6 +61,8 @@ struct profile_costs {
     uint64_t identity_checks;               /* code objects re-read to prove identity */
     uint64_t identity_checks_skipped;       /* proved by the code generation instead */
     bool generation_broken;                 /* the generation counter failed a self-check */
+    uint64_t stacks_repeated;               /* proved unchanged by the GIL, not read */
+    bool gil_broken;                        /* the GIL proof failed a self-check */
     uint64_t retries;                       /* thread walks retried after a torn read */
     uint64_t second_looks;                  /* ... or for want of copies to check them */
     const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */

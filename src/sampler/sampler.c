@@ -8,6 +8,7 @@
 #include "proc/snapshot.h"
 #include "python/code.h"
 #include "python/frames.h"
+#include "python/gil.h"
 #include "python/threads.h"
 #include "sampler/stacks.h"
 #include "sampler/timer.h"
@@ -32,6 +33,9 @@ struct sampler {
  * the watched ranges; the odds of a stack moving during all of them fall
  * geometrically. */
 #define SAMPLE_MAX_LOOKS 6
+/* Every this many samples, stacks the GIL proves unchanged are read anyway:
+ * a self-test of the proof. */
+#define GIL_SELF_CHECK_SAMPLES 4096
 
 static enum sample_error walk_error(enum walk_status st)
 {
@@ -187,6 +191,66 @@ static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64
     return a != ATTEMPT_GONE;
 }
 
+/*
+ * Evidence that thr's stack stands still from this sample on, for as long as
+ * the GIL's switch count does (python/gil.h): the count held for the whole
+ * read and thr is not the thread that can have run. Threads with no known
+ * kernel id are left out: their memos are not their own.
+ */
+static bool gil_still(const struct gil_state *gil, const struct py_thread *thr,
+                      struct stack_still *out)
+{
+    if (!gil->known || thr->tstate == gil->last_holder || !thr->tid || thr->leaf_moved ||
+        !thr->leaf_verified)
+        return false;
+    *out = (struct stack_still){ gil->switches, thr->tstate, thr->leaf_frame };
+    return true;
+}
+
+/*
+ * Sample one thread, or record its last stack again if the GIL proves it has
+ * not run since (python/gil.h). Every GIL_SELF_CHECK_SAMPLES samples the
+ * stack is read anyway, and if it ever differs from what the GIL promised,
+ * the promise is not trusted again. false if the target is gone.
+ */
+static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr,
+                             const struct gil_state *gil, uint64_t weight_ns)
+{
+    struct profile *p = s->profile;
+    struct stack_still still;
+    bool has_still = !p->costs.gil_broken && gil_still(gil, thr, &still);
+    uint32_t node = has_still ? stack_resolver_still_node(&s->resolver, thr->tid, &still) : ID_NONE;
+    bool self_check = s->resolver.sample_no % GIL_SELF_CHECK_SAMPLES == 0;
+    if (node != ID_NONE && !self_check) {
+        stack_resolver_repeat(&s->resolver, thr->tid, node, weight_ns);
+        p->stats.thread_samples++;
+        p->costs.stacks_repeated++;
+        return true;
+    }
+    uint64_t recorded_before = p->stats.thread_samples;
+    if (!sample_thread(s, thr, weight_ns))
+        return false;
+    /* Only a stack from the sample's first read lies within what the GIL's
+     * two copies vouch for: after a second look (for any thread), the
+     * thread may have taken the GIL since. */
+    bool recorded = p->stats.thread_samples != recorded_before;
+    bool vouched = recorded && s->snap.reads == s->first_read;
+    if (vouched && node != ID_NONE && stack_resolver_last_node(&s->resolver, thr->tid) != node)
+        p->costs.gil_broken = true;
+    if (thr->tid)
+        stack_resolver_set_still(&s->resolver, thr->tid, vouched && has_still ? &still : NULL);
+    return true;
+}
+
+/* Threads running Python in this sample. */
+static size_t threads_in_python(const struct py_thread *threads, size_t count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        n += threads[i].leaf_frame != 0;
+    return n;
+}
+
 /* One sample of every thread. false if the target can no longer be read. */
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
@@ -195,18 +259,23 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
     s->first_read = s->snap.reads;
-    size_t count = 0;
+    size_t count = 0, interpreters = 0;
     struct code_generation gen;
     enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS,
-                                             &count, &gen);
+                                             &count, &gen, &interpreters);
     stack_resolver_begin_sample(&s->resolver, &gen);
+    /* Only worth its reads when there are threads that could stand still. */
+    struct gil_state gil = { 0 };
+    if (ts == THREADS_OK && threads_in_python(s->threads, count) > 1)
+        py_gil_read(&s->snap,
+                    py_gil_address(s->target, s->target->interp_head, interpreters), &gil);
     bool alive = ts != THREADS_GONE;
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
     size_t known_threads = p->tree.nthreads;
     for (size_t i = 0; i < count && alive; i++)
         if (s->threads[i].leaf_frame)
-            alive = sample_thread(s, &s->threads[i], weight_ns);
+            alive = sample_or_repeat(s, &s->threads[i], &gil, weight_ns);
     if (count > p->stats.max_threads)
         p->stats.max_threads = (uint32_t)count;
     snapshot_end(&s->snap);

@@ -300,3 +300,39 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         calltree_add(tree, parent, 1, ns);
     return status;
 }
+
+static const struct stack_memo *find_memo(const struct stack_resolver *r, uint64_t tid)
+{
+    uint32_t i = u64map_get(&r->memo_by_tid, tid);
+    return i == ID_NONE ? NULL : &r->memos[i];
+}
+
+void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
+                              const struct stack_still *still)
+{
+    struct stack_memo *m = memo_for(r, tid);
+    m->has_still = still != NULL;
+    if (still)
+        m->still = *still;
+}
+
+uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid)
+{
+    const struct stack_memo *m = find_memo(r, tid);
+    return m && m->depth ? m->frames[m->depth - 1].node : ID_NONE;
+}
+
+uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
+                                   const struct stack_still *still)
+{
+    const struct stack_memo *m = find_memo(r, tid);
+    if (!m || !m->has_still || memcmp(&m->still, still, sizeof(*still)) != 0)
+        return ID_NONE;
+    return stack_resolver_last_node(r, tid);
+}
+
+void stack_resolver_repeat(struct stack_resolver *r, uint64_t tid, uint32_t node, uint64_t ns)
+{
+    memo_for(r, tid);   /* keeps the memo from expiring */
+    calltree_add(&r->profile->tree, node, 1, ns);
+}

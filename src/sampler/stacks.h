@@ -36,8 +36,21 @@ struct stack_memo_frame {
     uint32_t node;
 };
 
+/*
+ * A caller's evidence that a thread's stack has not changed since it was
+ * last recorded (sampler.c: the GIL has not passed through the thread since;
+ * its thread state and innermost frame are the same). While the caller shows
+ * the same evidence, that stack still stands and is recorded again without
+ * being read.
+ */
+struct stack_still {
+    uint64_t gil_switches, tstate, leaf_frame;
+};
+
 struct stack_memo {
     uint64_t tid;
+    struct stack_still still;   /* valid if has_still */
+    bool has_still;
     uint64_t last_sample;       /* to expire memos of threads that ended */
     uint32_t code_epoch;
     uint32_t depth;
@@ -95,5 +108,22 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct raw_frame *frames, size_t depth,
                                        bool truncated, bool from_plan,
                                        const struct stack_end_check *end, uint64_t ns);
+
+/* Mark tid's last recorded stack as standing while `still` does (NULL:
+ * nothing known). */
+void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
+                              const struct stack_still *still);
+
+/* The innermost call-tree node of tid's last recorded stack if it was marked
+ * with this same evidence; else ID_NONE. */
+uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
+                                   const struct stack_still *still);
+
+/* The innermost call-tree node of tid's last recorded stack, ID_NONE if none. */
+uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid);
+
+/* Record tid's stack ending at `node` (from stack_resolver_still_node) once
+ * more, weighted `ns`. */
+void stack_resolver_repeat(struct stack_resolver *r, uint64_t tid, uint32_t node, uint64_t ns);
 
 #endif

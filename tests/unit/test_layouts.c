@@ -22,6 +22,7 @@
 #if PY_MINOR_VERSION >= 11
 #include "internal/pycore_frame.h"
 #endif
+#include "internal/pycore_gil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,12 +38,28 @@
 #define CHECK(field, expected) \
     assert_int_equal((uint64_t)(field), (uint64_t)(expected))
 
+/* The GIL fields strobe reads are where layout.h says, in every version. */
+static void test_gil_struct(void **state)
+{
+    (void)state;
+    CHECK(GIL_LAST_HOLDER_OFFSET, offsetof(struct _gil_runtime_state, last_holder));
+    CHECK(GIL_LOCKED_OFFSET, offsetof(struct _gil_runtime_state, locked));
+    CHECK(GIL_SWITCH_NUMBER_OFFSET, offsetof(struct _gil_runtime_state, switch_number));
+}
+
 #if PY_MINOR_VERSION <= 12
 static void test_table_matches_headers(void **state)
 {
     (void)state;
     const struct py_layout *l = layout_legacy_for(PY_MINOR_VERSION);
     assert_non_null(l);
+#if PY_MINOR_VERSION <= 11
+    CHECK(l->gil.in_runtime, offsetof(_PyRuntimeState, ceval.gil));
+    CHECK(l->gil.in_interp, OFFSET_NONE);
+#else
+    CHECK(l->gil.in_runtime, OFFSET_NONE);
+    CHECK(l->gil.in_interp, offsetof(PyInterpreterState, _gil));
+#endif
     CHECK(l->runtime.interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
     CHECK(l->runtime.main_thread, offsetof(_PyRuntimeState, main_thread));
     CHECK(l->interp.next, offsetof(PyInterpreterState, next));
@@ -149,6 +166,9 @@ static void test_table_matches_headers(void **state)
     d.unicode_object.state = 140;   /* after length and the hash that follows it */
     d.unicode_object.length = 123;
     d.unicode_object.asciiobject_size = 124;
+    d.interpreter_state.gil_runtime_state = 2000;
+    d.interpreter_state.gil_runtime_state_holder = 2000 + offsetof(struct _gil_runtime_state, last_holder);
+    d.interpreter_state.gil_runtime_state_locked = 2000 + offsetof(struct _gil_runtime_state, locked);
 
     struct py_layout l;
     char err[ERRMSG_MAX];
@@ -187,6 +207,14 @@ static void test_table_matches_headers(void **state)
      * the two fields strobe derives from it. */
     CHECK(offsetof(PyThreadState, datastack_top), offsetof(PyThreadState, datastack_chunk) + 8);
     CHECK(offsetof(PyThreadState, datastack_limit), offsetof(PyThreadState, datastack_chunk) + 16);
+    CHECK(l.gil.in_interp, 2000);
+    CHECK(l.gil.in_runtime, OFFSET_NONE);
+    /* A GIL struct not shaped as strobe knows it is not used. */
+    d.interpreter_state.gil_runtime_state_holder += 8;
+    if (!debug_offsets_to_layout(&d, sizeof(d), &l, err, sizeof(err)))
+        fail_msg("%s", err);
+    CHECK(l.gil.in_interp, OFFSET_NONE);
+    d.interpreter_state.gil_runtime_state_holder -= 8;
 #if PY_MINOR_VERSION == 13
     /* 3.13's generation counter is not in the table: strobe uses the offset
      * of func_state.next_version, only for an interpreter of this size. */
@@ -203,6 +231,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_matches_headers),
+        cmocka_unit_test(test_gil_struct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,24 +263,28 @@ static void test_anchors_are_copied_in_the_middle(void **state)
 }
 
 /* An entry frame is copied once, between the anchors' two copies, and is
- * its own second copy; until it is placed there it is unchecked. */
+ * its own second copy; fetched on demand, it is unchecked, and planned
+ * straight into its place (with a spare second copy, in case its place is
+ * shared with frames, which leaves the plan unused). */
 static void test_entry_frames_are_copied_once_at_the_centre(void **state)
 {
     struct fixture *fx = *state;
     *(uint64_t *)(fx->mem + 5 * fx->page) = 9;
     struct snapshot_watch entry = { 0 };
-    for (int round = 0; round < 3; round++) {
+    const int rounds = SNAPSHOT_KEEP_SAMPLES + 2;     /* past a trim */
+    for (int round = 0; round < rounds; round++) {
         assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
         assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 2, 0), 8, WATCH_ANCHORS).main);
         entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
         assert_non_null(entry.main);
         if (round == 0)
             assert_null(entry.last);    /* fetched on demand: not in the middle */
-        if (round == 2)
+        else
+            assert_ptr_equal(entry.last, entry.main);
+        if (round == rounds - 1)
             break;
         snapshot_end(&fx->snap);
     }
-    assert_ptr_equal(entry.last, entry.main);
     assert_int_equal(*(const uint64_t *)entry.main, 9);
     const struct snapshot *s = &fx->snap;
     const struct snapshot_range *r = s->ranges;
@@ -305,6 +309,31 @@ static void test_entry_frames_are_copied_once_at_the_centre(void **state)
     assert_true(entry.last != entry.main);
     assert_int_equal(*(const uint64_t *)entry.last, 9);
     snapshot_end(&fx->snap);
+}
+
+/* FIRST bytes come from the plan only (a read on the spot would be late),
+ * and are copied before everything else. */
+static void test_first_ranges_are_read_first(void **state)
+{
+    struct fixture *fx = *state;
+    *(uint64_t *)(fx->mem + 3 * fx->page) = 5;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+        assert_non_null(snapshot_get(&fx->snap, addr(fx, 1, 0), 8));
+        assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 6, 0), 8, WATCH_FRAMES).main);
+        assert_non_null(snapshot_get_late(&fx->snap, addr(fx, 3, 0), 8));
+        const uint64_t *first = snapshot_get_first(&fx->snap, addr(fx, 3, 0), 8);
+        if (round == 0) {
+            assert_null(first);
+        } else {
+            assert_non_null(first);
+            assert_int_equal(*first, 5);
+        }
+        snapshot_end(&fx->snap);
+    }
+    const struct snapshot *s = &fx->snap;
+    assert_int_equal(s->ranges[s->iov_range[0]].phase, PHASE_FIRST);
+    assert_int_equal(s->ranges[s->iov_range[s->niov - 1]].phase, PHASE_LATE);
 }
 
 static void test_bad_requests(void **state)
@@ -346,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_anchors_are_copied_in_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entry_frames_are_copied_once_at_the_centre, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_first_ranges_are_read_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test(test_gone_process),
     };
