@@ -228,6 +228,7 @@ static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr,
         return true;
     }
     uint64_t recorded_before = p->stats.thread_samples;
+    uint32_t before = thr->tid ? stack_resolver_last_node(&s->resolver, thr->tid) : ID_NONE;
     if (!sample_thread(s, thr, weight_ns))
         return false;
     /* Only a stack from the sample's first read lies within what the GIL's
@@ -238,7 +239,8 @@ static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr,
     if (vouched && node != ID_NONE && stack_resolver_last_node(&s->resolver, thr->tid) != node)
         p->costs.gil_broken = true;
     if (thr->tid)
-        stack_resolver_set_still(&s->resolver, thr->tid, vouched && has_still ? &still : NULL);
+        stack_resolver_set_still(&s->resolver, thr->tid, vouched && has_still ? &still : NULL,
+                                 before);
     return true;
 }
 

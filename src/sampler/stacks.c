@@ -308,9 +308,12 @@ static const struct stack_memo *find_memo(const struct stack_resolver *r, uint64
 }
 
 void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
-                              const struct stack_still *still)
+                              const struct stack_still *still, uint32_t before)
 {
     struct stack_memo *m = memo_for(r, tid);
+    uint32_t now = m->depth ? m->frames[m->depth - 1].node : ID_NONE;
+    m->still_confirmed = still && m->has_still && memcmp(&m->still, still, sizeof(*still)) == 0 &&
+                         before != ID_NONE && before == now;
     m->has_still = still != NULL;
     if (still)
         m->still = *still;
@@ -326,7 +329,8 @@ uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
                                    const struct stack_still *still)
 {
     const struct stack_memo *m = find_memo(r, tid);
-    if (!m || !m->has_still || memcmp(&m->still, still, sizeof(*still)) != 0)
+    if (!m || !m->has_still || !m->still_confirmed ||
+        memcmp(&m->still, still, sizeof(*still)) != 0)
         return ID_NONE;
     return stack_resolver_last_node(r, tid);
 }

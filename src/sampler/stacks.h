@@ -51,6 +51,7 @@ struct stack_memo {
     uint64_t tid;
     struct stack_still still;   /* valid if has_still */
     bool has_still;
+    bool still_confirmed;       /* the same stack read twice under it */
     uint64_t last_sample;       /* to expire memos of threads that ended */
     uint32_t code_epoch;
     uint32_t depth;
@@ -110,12 +111,15 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct stack_end_check *end, uint64_t ns);
 
 /* Mark tid's last recorded stack as standing while `still` does (NULL:
- * nothing known). */
+ * nothing known). `before` is the innermost node of the stack recorded
+ * before it (stack_resolver_last_node), to tell a confirmation. */
 void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
-                              const struct stack_still *still);
+                              const struct stack_still *still, uint32_t before);
 
-/* The innermost call-tree node of tid's last recorded stack if it was marked
- * with this same evidence; else ID_NONE. */
+/* The innermost call-tree node of tid's last recorded stack if two reads in
+ * a row found it under this same evidence; else ID_NONE. One read would do
+ * if reads were never wrong; two keep a rare torn read that passed every
+ * check from being repeated for as long as the evidence stands. */
 uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
                                    const struct stack_still *still);
 
