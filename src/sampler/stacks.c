@@ -307,13 +307,18 @@ static const struct stack_memo *find_memo(const struct stack_resolver *r, uint64
     return i == ID_NONE ? NULL : &r->memos[i];
 }
 
+/* The innermost call-tree node of a memo's stack, ID_NONE if it has none. */
+static uint32_t memo_last_node(const struct stack_memo *m)
+{
+    return m && m->depth ? m->frames[m->depth - 1].node : ID_NONE;
+}
+
 void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
                               const struct stack_still *still, uint32_t before)
 {
     struct stack_memo *m = memo_for(r, tid);
-    uint32_t now = m->depth ? m->frames[m->depth - 1].node : ID_NONE;
     m->still_confirmed = still && m->has_still && memcmp(&m->still, still, sizeof(*still)) == 0 &&
-                         before != ID_NONE && before == now;
+                         before != ID_NONE && before == memo_last_node(m);
     m->has_still = still != NULL;
     if (still)
         m->still = *still;
@@ -321,8 +326,7 @@ void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
 
 uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid)
 {
-    const struct stack_memo *m = find_memo(r, tid);
-    return m && m->depth ? m->frames[m->depth - 1].node : ID_NONE;
+    return memo_last_node(find_memo(r, tid));
 }
 
 uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
@@ -332,7 +336,7 @@ uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
     if (!m || !m->has_still || !m->still_confirmed ||
         memcmp(&m->still, still, sizeof(*still)) != 0)
         return ID_NONE;
-    return stack_resolver_last_node(r, tid);
+    return memo_last_node(m);
 }
 
 void stack_resolver_repeat(struct stack_resolver *r, uint64_t tid, uint32_t node, uint64_t ns)
