@@ -30,6 +30,15 @@
  *    both copies.
  * (The pointers that lead to the innermost frame are watched as well, by
  * threads.c.) A stack that fails is WALK_MOVED.
+ *
+ * An entry frame (3.12+) innermost, with frames below it, is WALK_MOVED too:
+ * an evaluation loop is starting or ending. Starting, 3.12 publishes the
+ * loop's cframe before its current_frame, which for that moment still names
+ * the entry frame a finished loop left at the same C stack depth, whose
+ * caller link is long stale. And an entry frame has one copy only (it
+ * cannot change while frames above it stay the same: snapshot.h), so with
+ * none above it, nothing vouches for it. (One with no caller is a thread
+ * outside Python: no stack.)
  */
 #ifndef STROBE_PYTHON_FRAMES_H
 #define STROBE_PYTHON_FRAMES_H
