@@ -89,6 +89,7 @@ static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, uin
 {
     thr->leaf_moved = false;
     thr->leaf_verified = true;
+    thr->at_rest = false;
     thr->read_no = s->reads;
     if (!read_frame_pointer(s, tstate + l->tstate.frame, thr, &thr->leaf_frame))
         return false;
@@ -132,7 +133,8 @@ bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread
 /* Append the threads of one interpreter. */
 static enum threads_status read_interp_threads(struct py_target *t, struct snapshot *s,
                                                uint64_t interp, struct py_thread *out,
-                                               size_t max, size_t *count)
+                                               size_t max, size_t *count,
+                                               py_thread_known_fn known, void *ctx)
 {
     const struct py_layout *l = &t->layout;
     uint64_t tstate;
@@ -154,8 +156,13 @@ static enum threads_status read_interp_threads(struct py_target *t, struct snaps
         thr->tstate = tstate;
         thr->interp = interp;
         thr->tid = thread_tid(t, s, ts);
-        if (!thread_leaf_frame(l, s, tstate, thr))
+        if (known && known(ctx, tstate, thr->tid, &thr->leaf_frame)) {
+            *thr = (struct py_thread){ .tstate = tstate, .interp = interp, .tid = thr->tid,
+                                       .leaf_frame = thr->leaf_frame, .leaf_verified = true,
+                                       .at_rest = true, .read_no = s->reads };
+        } else if (!thread_leaf_frame(l, s, tstate, thr)) {
             return read_failure(s);
+        }
         (*count)++;
         tstate = field_u64(ts, l->tstate.next);
     }
@@ -228,7 +235,8 @@ bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
 
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
                                     struct py_thread *out, size_t max, size_t *count,
-                                    struct code_generation *gen, size_t *interpreters)
+                                    struct code_generation *gen, size_t *interpreters,
+                                    py_thread_known_fn known, void *ctx)
 {
     const struct py_layout *l = &t->layout;
     *count = 0;
@@ -256,7 +264,7 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
     for (size_t n = 0; interp; n++) {
         if (n >= PY_MAX_INTERPRETERS || cycle_check_step(&cycle, interp))
             return THREADS_PARTIAL;
-        enum threads_status st = read_interp_threads(t, s, interp, out, max, count);
+        enum threads_status st = read_interp_threads(t, s, interp, out, max, count, known, ctx);
         (*interpreters)++;
         if (st == THREADS_GONE)
             return st;

@@ -31,8 +31,20 @@ struct py_thread {
      * was no second copy yet. */
     struct stack_bounds bounds;
     bool leaf_moved, leaf_verified;
+    /* Not read: the caller knew its innermost frame (py_thread_known_fn). */
+    bool at_rest;
     uint64_t read_no;       /* the snapshot read (snapshot.reads) this is from */
 };
+
+/*
+ * Asked for each thread state before the pointers to its innermost frame are
+ * read: true if the caller can prove where that frame is without them (the
+ * thread has not run since it was last read: python/gil.h), with the frame in
+ * *leaf_frame. Those reads are most of a resting thread's cost (3.11-3.12:
+ * a page of its C stack).
+ */
+typedef bool (*py_thread_known_fn)(void *ctx, uint64_t tstate, uint64_t tid,
+                                   uint64_t *leaf_frame);
 
 enum threads_status {
     THREADS_OK,
@@ -65,9 +77,11 @@ bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);
 
 /* Fill out[0..max) with this sample's threads; *count is how many, of
- * *interpreters interpreters (the first at t->interp_head). */
+ * *interpreters interpreters (the first at t->interp_head). `known` (may be
+ * NULL) is asked about each thread, with `ctx`. */
 enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
                                     struct py_thread *out, size_t max, size_t *count,
-                                    struct code_generation *gen, size_t *interpreters);
+                                    struct code_generation *gen, size_t *interpreters,
+                                    py_thread_known_fn known, void *ctx);
 
 #endif

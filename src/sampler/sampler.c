@@ -26,6 +26,13 @@ struct sampler {
     struct stack_resolver resolver;
     struct py_thread *threads;      /* scratch: PY_MAX_THREADS */
     struct raw_frame *frames;       /* scratch: PY_MAX_STACK_DEPTH */
+    /* The GIL (python/gil.h): where this sample reads it, chosen by the
+     * threads of the sample before (0: not read), and what it showed. Read
+     * before the threads, it spares resting threads their frame pointers. */
+    uint64_t gil_addr;
+    struct gil_state gil;
+    uint64_t samples;           /* begun, to time the self-checks */
+    bool gil_self_check;        /* this sample reads every thread anyway */
 };
 
 /* Looks at one thread's stack per sample, at most: the first read and the
@@ -126,12 +133,13 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
  * One look at a thread. Its thread state is read again first if the target
  * was read again since (a second look, maybe for another thread): its
  * pointers and bounds must be as recent as the frames they are checked
- * with. Frames from any read but the sample's first are a second look.
+ * with; one taken for at rest has none yet. Frames from any read but the
+ * sample's first are a second look.
  */
 static enum attempt look_at_thread(struct sampler *s, struct py_thread *thr, uint64_t weight_ns,
                                    enum sample_error *error)
 {
-    if (thr->read_no != s->snap.reads) {
+    if (thr->read_no != s->snap.reads || thr->at_rest) {
         if (!py_thread_refresh(s->target, &s->snap, thr)) {
             *error = SAMPLE_ERROR_TORN;
             return s->snap.last_error == REMOTE_GONE ? ATTEMPT_GONE : ATTEMPT_FAILED;
@@ -195,7 +203,8 @@ static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64
  * Evidence that thr's stack stands still from this sample on, for as long as
  * the GIL's switch count does (python/gil.h): the count held for the whole
  * read and thr is not the thread that can have run. Threads with no known
- * kernel id are left out: their memos are not their own.
+ * kernel id are left out: their memos are not their own. (A thread at rest
+ * shows the innermost frame its memo holds.)
  */
 static bool gil_still(const struct gil_state *gil, const struct py_thread *thr,
                       struct stack_still *out)
@@ -213,15 +222,13 @@ static bool gil_still(const struct gil_state *gil, const struct py_thread *thr,
  * stack is read anyway, and if it ever differs from what the GIL promised,
  * the promise is not trusted again. false if the target is gone.
  */
-static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr,
-                             const struct gil_state *gil, uint64_t weight_ns)
+static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
 {
     struct profile *p = s->profile;
     struct stack_still still;
-    bool has_still = !p->costs.gil_broken && gil_still(gil, thr, &still);
+    bool has_still = !p->costs.gil_broken && gil_still(&s->gil, thr, &still);
     uint32_t node = has_still ? stack_resolver_still_node(&s->resolver, thr->tid, &still) : ID_NONE;
-    bool self_check = s->resolver.sample_no % GIL_SELF_CHECK_SAMPLES == 0;
-    if (node != ID_NONE && !self_check) {
+    if (node != ID_NONE && !s->gil_self_check) {
         stack_resolver_repeat(&s->resolver, thr->tid, node, weight_ns);
         p->stats.thread_samples++;
         p->costs.stacks_repeated++;
@@ -253,6 +260,39 @@ static size_t threads_in_python(const struct py_thread *threads, size_t count)
     return n;
 }
 
+/*
+ * py_thread_known_fn: a thread the GIL has not reached since two reads in a
+ * row found the same stack under the same switch count cannot have moved its
+ * frames: their pointers need not be read. Never in a self-check sample.
+ */
+static bool thread_at_rest(void *ctx, uint64_t tstate, uint64_t tid, uint64_t *leaf_frame)
+{
+    struct sampler *s = ctx;
+    const struct gil_state *gil = &s->gil;
+    if (!gil->known || tstate == gil->last_holder || !tid || s->gil_self_check ||
+        s->profile->costs.gil_broken)
+        return false;
+    return stack_resolver_still_leaf(&s->resolver, tid, gil->switches, tstate, leaf_frame);
+}
+
+/*
+ * Check the GIL this sample read against the threads it found, and choose
+ * where the next sample reads it: only worth its reads when two threads or
+ * more run Python, so that one can rest. If it was the wrong GIL (a
+ * subinterpreter came or went), nothing it proved stands, and threads taken
+ * for at rest are read after all (look_at_thread refreshes them).
+ */
+static void settle_gil(struct sampler *s, enum threads_status ts, size_t count,
+                       size_t interpreters)
+{
+    uint64_t addr = ts == THREADS_OK ? py_gil_address(s->target, s->target->interp_head,
+                                                      interpreters)
+                                     : 0;
+    if (addr != s->gil_addr)
+        s->gil.known = false;
+    s->gil_addr = threads_in_python(s->threads, count) > 1 ? addr : 0;
+}
+
 /* One sample of every thread. false if the target can no longer be read. */
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
@@ -261,23 +301,21 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
     s->first_read = s->snap.reads;
+    s->gil_self_check = ++s->samples % GIL_SELF_CHECK_SAMPLES == 0;
+    py_gil_read(&s->snap, s->gil_addr, &s->gil);
     size_t count = 0, interpreters = 0;
     struct code_generation gen;
     enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS,
-                                             &count, &gen, &interpreters);
+                                             &count, &gen, &interpreters, thread_at_rest, s);
     stack_resolver_begin_sample(&s->resolver, &gen);
-    /* Only worth its reads when there are threads that could stand still. */
-    struct gil_state gil = { 0 };
-    if (ts == THREADS_OK && threads_in_python(s->threads, count) > 1)
-        py_gil_read(&s->snap,
-                    py_gil_address(s->target, s->target->interp_head, interpreters), &gil);
+    settle_gil(s, ts, count, interpreters);
     bool alive = ts != THREADS_GONE;
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
     size_t known_threads = p->tree.nthreads;
     for (size_t i = 0; i < count && alive; i++)
         if (s->threads[i].leaf_frame)
-            alive = sample_or_repeat(s, &s->threads[i], &gil, weight_ns);
+            alive = sample_or_repeat(s, &s->threads[i], weight_ns);
     if (count > p->stats.max_threads)
         p->stats.max_threads = (uint32_t)count;
     snapshot_end(&s->snap);

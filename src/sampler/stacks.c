@@ -339,6 +339,17 @@ uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
     return memo_last_node(m);
 }
 
+bool stack_resolver_still_leaf(const struct stack_resolver *r, uint64_t tid, uint64_t switches,
+                               uint64_t tstate, uint64_t *leaf_frame)
+{
+    const struct stack_memo *m = find_memo(r, tid);
+    if (!m || !m->has_still || !m->still_confirmed || memo_last_node(m) == ID_NONE ||
+        m->still.gil_switches != switches || m->still.tstate != tstate)
+        return false;
+    *leaf_frame = m->still.leaf_frame;
+    return true;
+}
+
 void stack_resolver_repeat(struct stack_resolver *r, uint64_t tid, uint32_t node, uint64_t ns)
 {
     memo_for(r, tid);   /* keeps the memo from expiring */

@@ -123,6 +123,12 @@ void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
 uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
                                    const struct stack_still *still);
 
+/* Where tid's innermost frame was when its last stack was recorded, if two
+ * reads in a row found that stack under the GIL switch count `switches` and
+ * thread state `tstate` (and so, while they stand, it still is there). */
+bool stack_resolver_still_leaf(const struct stack_resolver *r, uint64_t tid, uint64_t switches,
+                               uint64_t tstate, uint64_t *leaf_frame);
+
 /* The innermost call-tree node of tid's last recorded stack, ID_NONE if none. */
 uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid);
 
