@@ -155,13 +155,15 @@ static enum threads_status read_interp_threads(struct py_target *t, struct snaps
         struct py_thread *thr = &out[*count];
         thr->tstate = tstate;
         thr->interp = interp;
-        thr->tid = thread_tid(t, s, ts);
-        if (known && known(ctx, tstate, thr->tid, &thr->leaf_frame)) {
-            *thr = (struct py_thread){ .tstate = tstate, .interp = interp, .tid = thr->tid,
-                                       .leaf_frame = thr->leaf_frame, .leaf_verified = true,
+        uint64_t tid = thread_tid(t, s, ts), leaf;
+        if (known && known(ctx, tstate, tid, &leaf)) {
+            *thr = (struct py_thread){ .tstate = tstate, .interp = interp, .tid = tid,
+                                       .leaf_frame = leaf, .leaf_verified = true,
                                        .at_rest = true, .read_no = s->reads };
-        } else if (!thread_leaf_frame(l, s, tstate, thr)) {
-            return read_failure(s);
+        } else {
+            thr->tid = tid;
+            if (!thread_leaf_frame(l, s, tstate, thr))
+                return read_failure(s);
         }
         (*count)++;
         tstate = field_u64(ts, l->tstate.next);

@@ -177,11 +177,10 @@ static bool look_again(struct sampler *s, enum attempt a)
  * extended. Only then is it an error — for this thread only. false if the
  * target is gone.
  */
-static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
+static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t weight_ns)
 {
     enum sample_error error = SAMPLE_ERROR_UNREADABLE;
-    struct py_thread current = *thr;
-    enum attempt a = look_at_thread(s, &current, weight_ns, &error);
+    enum attempt a = look_at_thread(s, thr, weight_ns, &error);
     bool replanned = false;
     for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
          looks++) {
@@ -192,7 +191,7 @@ static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64
         }
         if (!look_again(s, a))
             return false;
-        a = look_at_thread(s, &current, weight_ns, &error);
+        a = look_at_thread(s, thr, weight_ns, &error);
     }
     if (a != ATTEMPT_OK && a != ATTEMPT_GONE)
         count_error(s->profile, error);
@@ -200,34 +199,44 @@ static bool sample_thread(struct sampler *s, const struct py_thread *thr, uint64
 }
 
 /*
- * Evidence that thr's stack stands still from this sample on, for as long as
- * the GIL's switch count does (python/gil.h): the count held for the whole
- * read and thr is not the thread that can have run. Threads with no known
- * kernel id are left out: their memos are not their own. (A thread at rest
- * shows the innermost frame its memo holds.)
+ * Can the GIL vouch for thr's stack in this sample (python/gil.h)? Its switch
+ * count held for the whole read and thr is not the thread that can have run.
+ * Threads with no known kernel id are left out: their memos are not their
+ * own.
  */
-static bool gil_still(const struct gil_state *gil, const struct py_thread *thr,
-                      struct stack_still *out)
+static bool gil_vouches(const struct sampler *s, const struct py_thread *thr)
 {
-    if (!gil->known || thr->tstate == gil->last_holder || !thr->tid || thr->leaf_moved ||
-        !thr->leaf_verified)
-        return false;
-    *out = (struct stack_still){ gil->switches, thr->tstate, thr->leaf_frame };
-    return true;
+    return s->gil.known && thr->tstate != s->gil.last_holder && thr->tid &&
+           !s->profile->costs.gil_broken;
+}
+
+/* Does the snapshot's latest read still show the GIL as the sample's first
+ * did? Then no other thread can have run since, through any second look. */
+static bool gil_unmoved(struct sampler *s)
+{
+    if (s->snap.reads == s->first_read)
+        return true;
+    struct gil_state now;
+    py_gil_read(&s->snap, s->gil_addr, &now);
+    return now.known && now.switches == s->gil.switches && now.last_holder == s->gil.last_holder;
 }
 
 /*
  * Sample one thread, or record its last stack again if the GIL proves it has
- * not run since (python/gil.h). Every GIL_SELF_CHECK_SAMPLES samples the
- * stack is read anyway, and if it ever differs from what the GIL promised,
- * the promise is not trusted again. false if the target is gone.
+ * not run since two reads in a row found that stack under the same switch
+ * count. Every GIL_SELF_CHECK_SAMPLES samples the stack is read anyway, and
+ * if it ever differs from what the GIL promised, the promise is not trusted
+ * again. thr ends as last looked at. false if the target is gone.
  */
-static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr, uint64_t weight_ns)
+static bool sample_or_repeat(struct sampler *s, struct py_thread *thr, uint64_t weight_ns)
 {
     struct profile *p = s->profile;
-    struct stack_still still;
-    bool has_still = !p->costs.gil_broken && gil_still(&s->gil, thr, &still);
-    uint32_t node = has_still ? stack_resolver_still_node(&s->resolver, thr->tid, &still) : ID_NONE;
+    bool promised = gil_vouches(s, thr);
+    uint64_t leaf;
+    uint32_t node = promised && stack_resolver_still_leaf(&s->resolver, thr->tid, s->gil.switches,
+                                                          thr->tstate, &leaf)
+                        ? stack_resolver_last_node(&s->resolver, thr->tid)
+                        : ID_NONE;
     if (node != ID_NONE && !s->gil_self_check) {
         stack_resolver_repeat(&s->resolver, thr->tid, node, weight_ns);
         p->stats.thread_samples++;
@@ -238,16 +247,16 @@ static bool sample_or_repeat(struct sampler *s, const struct py_thread *thr, uin
     uint32_t before = thr->tid ? stack_resolver_last_node(&s->resolver, thr->tid) : ID_NONE;
     if (!sample_thread(s, thr, weight_ns))
         return false;
-    /* Only a stack from the sample's first read lies within what the GIL's
-     * two copies vouch for: after a second look (for any thread), the
-     * thread may have taken the GIL since. */
+    /* The GIL vouches for the stack only if it still had not moved when the
+     * stack was read: after a second look, only if the GIL's copies in that
+     * read still show the count. (A recorded stack's pointers were proved.) */
     bool recorded = p->stats.thread_samples != recorded_before;
-    bool vouched = recorded && s->snap.reads == s->first_read;
+    bool vouched = recorded && promised && gil_unmoved(s);
     if (vouched && node != ID_NONE && stack_resolver_last_node(&s->resolver, thr->tid) != node)
         p->costs.gil_broken = true;
+    struct stack_still still = { s->gil.switches, thr->tstate, thr->leaf_frame };
     if (thr->tid)
-        stack_resolver_set_still(&s->resolver, thr->tid, vouched && has_still ? &still : NULL,
-                                 before);
+        stack_resolver_set_still(&s->resolver, thr->tid, vouched ? &still : NULL, before);
     return true;
 }
 
@@ -268,11 +277,9 @@ static size_t threads_in_python(const struct py_thread *threads, size_t count)
 static bool thread_at_rest(void *ctx, uint64_t tstate, uint64_t tid, uint64_t *leaf_frame)
 {
     struct sampler *s = ctx;
-    const struct gil_state *gil = &s->gil;
-    if (!gil->known || tstate == gil->last_holder || !tid || s->gil_self_check ||
-        s->profile->costs.gil_broken)
-        return false;
-    return stack_resolver_still_leaf(&s->resolver, tid, gil->switches, tstate, leaf_frame);
+    struct py_thread thr = { .tstate = tstate, .tid = tid };
+    return !s->gil_self_check && gil_vouches(s, &thr) &&
+           stack_resolver_still_leaf(&s->resolver, tid, s->gil.switches, tstate, leaf_frame);
 }
 
 /*

@@ -329,16 +329,6 @@ uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid)
     return memo_last_node(find_memo(r, tid));
 }
 
-uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
-                                   const struct stack_still *still)
-{
-    const struct stack_memo *m = find_memo(r, tid);
-    if (!m || !m->has_still || !m->still_confirmed ||
-        memcmp(&m->still, still, sizeof(*still)) != 0)
-        return ID_NONE;
-    return memo_last_node(m);
-}
-
 bool stack_resolver_still_leaf(const struct stack_resolver *r, uint64_t tid, uint64_t switches,
                                uint64_t tstate, uint64_t *leaf_frame)
 {

@@ -38,10 +38,10 @@ struct stack_memo_frame {
 
 /*
  * A caller's evidence that a thread's stack has not changed since it was
- * last recorded (sampler.c: the GIL has not passed through the thread since;
- * its thread state and innermost frame are the same). While the caller shows
- * the same evidence, that stack still stands and is recorded again without
- * being read.
+ * last recorded (sampler.c: the GIL's switch count and the thread state are
+ * the same, so the thread has not run since), and where its innermost frame
+ * was. While the caller shows the same count and thread state, that stack
+ * still stands and is recorded again without being read.
  */
 struct stack_still {
     uint64_t gil_switches, tstate, leaf_frame;
@@ -116,13 +116,6 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
 void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
                               const struct stack_still *still, uint32_t before);
 
-/* The innermost call-tree node of tid's last recorded stack if two reads in
- * a row found it under this same evidence; else ID_NONE. One read would do
- * if reads were never wrong; two keep a rare torn read that passed every
- * check from being repeated for as long as the evidence stands. */
-uint32_t stack_resolver_still_node(const struct stack_resolver *r, uint64_t tid,
-                                   const struct stack_still *still);
-
 /* Where tid's innermost frame was when its last stack was recorded, if two
  * reads in a row found that stack under the GIL switch count `switches` and
  * thread state `tstate` (and so, while they stand, it still is there). */
@@ -132,8 +125,8 @@ bool stack_resolver_still_leaf(const struct stack_resolver *r, uint64_t tid, uin
 /* The innermost call-tree node of tid's last recorded stack, ID_NONE if none. */
 uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid);
 
-/* Record tid's stack ending at `node` (from stack_resolver_still_node) once
- * more, weighted `ns`. */
+/* Record tid's stack ending at `node` (its last: stack_resolver_last_node)
+ * once more, weighted `ns`. */
 void stack_resolver_repeat(struct stack_resolver *r, uint64_t tid, uint32_t node, uint64_t ns);
 
 #endif
