@@ -29,7 +29,7 @@ struct snapshot_interval {
     uint64_t start, end, used_lo, used_hi;
     uint32_t last_use;
     uint8_t phase;
-    uint8_t watch;
+    uint8_t watch, watch_seen;
 };
 
 void snapshot_init(struct snapshot *s, struct remote *r)
@@ -177,7 +177,7 @@ static void want(struct snapshot *s, uint64_t start, uint64_t end, uint64_t used
     s->wanted = xgrow(s->wanted, &s->wanted_cap, s->nwanted + 1, sizeof(*s->wanted));
     s->wanted[s->nwanted++] = (struct snapshot_interval){ start, end, used_lo, used_hi,
                                                           s->sample_no, (uint8_t)phase,
-                                                          (uint8_t)kind };
+                                                          (uint8_t)kind, (uint8_t)kind };
     s->plan_dirty = true;
 }
 
@@ -335,7 +335,7 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
         if ((uint32_t)(s->sample_no - r->last_use) >= SNAPSHOT_KEEP_SAMPLES)
             continue;
         struct snapshot_interval v = { r->start, r->end, r->used_lo, r->used_hi, r->last_use,
-                                       r->phase, r->watch };
+                                       r->phase, r->watch, r->watch_seen };
         if (trim) {
             if (r->used_lo >= r->used_hi)
                 continue;
@@ -343,6 +343,10 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
             v.end = r->used_hi;
             v.used_lo = UINT64_MAX;
             v.used_hi = 0;
+            /* Second copies are kept or dropped by their use alone. */
+            if (r->phase == PHASE_MAIN)
+                v.watch = r->watch_seen;
+            v.watch_seen = WATCH_NONE;
         }
         iv[n++] = v;
     }
@@ -359,6 +363,7 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
             last->used_hi = MAX(last->used_hi, iv[i].used_hi);
             last->last_use = latest(s, last->last_use, iv[i].last_use);
             last->watch = MAX(last->watch, iv[i].watch);
+            last->watch_seen = MAX(last->watch_seen, iv[i].watch_seen);
         } else {
             iv[merged++] = iv[i];
         }
@@ -435,7 +440,7 @@ static void rebuild_plan(struct snapshot *s, bool trim)
             .start = iv[i].start, .end = iv[i].end, .buf_offset = offset,
             .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
             .last_use = iv[i].last_use, .phase = iv[i].phase, .watch = iv[i].watch,
-            .placed = iv[i].watch,
+            .watch_seen = iv[i].watch_seen, .placed = iv[i].watch,
         };
         s->phase_begin[iv[i].phase + 1] = kept;
         offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);

@@ -109,6 +109,10 @@ struct snapshot_range {
     uint32_t last_use;              /* sample number of the last request served */
     uint8_t phase;
     uint8_t watch;                  /* enum watch_kind: the most it has held */
+    /* The most asked of it this window (MAIN ranges): at a trim, what it
+     * holds becomes that, so that one odd request (an entry frame caught
+     * being written, read as a frame) does not keep a second copy forever. */
+    uint8_t watch_seen;
     uint8_t placed;                 /* the kind it is read as in the current plan */
     bool valid;                     /* read completely this sample */
 };
@@ -231,6 +235,8 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
         return w;
     }
     struct snapshot_range *m = &s->ranges[s->hint];     /* the range that served main */
+    if (m->watch_seen < kind)
+        m->watch_seen = (uint8_t)kind;
     if (unlikely(m->watch < kind)) {
         m->watch = (uint8_t)kind;   /* to be read later in MAIN from the next sample on */
         s->plan_dirty = true;

@@ -309,6 +309,20 @@ static void test_entry_frames_are_copied_once_at_the_centre(void **state)
     assert_true(entry.last != entry.main);
     assert_int_equal(*(const uint64_t *)entry.last, 9);
     snapshot_end(&fx->snap);
+    /* Once nothing asks for frames there, it is back to one copy after the
+     * window that still saw them ends, and the second copy, then unused,
+     * leaves the plan after the next. */
+    for (int round = 0; round < 3 * SNAPSHOT_KEEP_SAMPLES + 2; round++) {
+        assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+        snapshot_end(&fx->snap);
+    }
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+    assert_ptr_equal(entry.last, entry.main);
+    for (size_t k = 0; k < s->nranges; k++)
+        assert_true(s->ranges[k].phase != PHASE_WATCH);
+    snapshot_end(&fx->snap);
 }
 
 /* FIRST bytes come from the plan only (a read on the spot would be late),
