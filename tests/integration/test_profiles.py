@@ -46,7 +46,9 @@ def test_attach_reports_hot_line(python):
         proc.wait()
     assert r.returncode == 0, r.stderr
     samples, seconds = captured_samples(r.stdout)
-    assert samples > 1000 and 0.9 < seconds < 1.5
+    # 2,000 asked for; a busy machine misses some (the test is not about the
+    # rate, and the report says how many were missed).
+    assert samples > 400 and 0.9 < seconds < 1.5
     top = parse_report_rows(r.stdout)[0]
     assert (top.file, top.line, top.function) == \
         ("hot_loop.py", marker_line("hot_loop.py", "# HOT"), qualified(python, "Handler.do_POST"))
