@@ -295,6 +295,9 @@ const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t le
         s->hint_watch = (size_t)(r - s->ranges);
         return serve(s, r, addr, len);
     }
+    /* The first copy must be placed among the watched ones too (a range
+     * fetched on demand is wanted as plain bytes). */
+    want(s, addr, addr + len, addr, addr + len, PHASE_MAIN, kind);
     uint64_t lo, hi;
     page_bounds(s, addr, len, &lo, &hi);
     want(s, MAX(lo, addr - MIN(addr, SNAPSHOT_WATCH_SLACK)),

@@ -203,7 +203,9 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
 const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len);
 
 /* The two copies of watched bytes; last is NULL until the plan has both
- * (the sample after the bytes were first watched, or after snapshot_replan).
+ * (the sample after the bytes were first watched, or after snapshot_replan)
+ * with the first among the watched ranges, which a quick second look
+ * (snapshot_reread_watched) reads again as well.
  * Entry frames copied once in the middle are their own second copy: last is
  * main.
  * Both come from the one read of the plan, MAIN before WATCH: bytes that are
@@ -245,6 +247,15 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
         /* One copy, and only if it was taken in the middle. */
         if (m->placed == WATCH_ENTRY)
             w.last = w.main;
+        return w;
+    }
+    if (unlikely(m->placed == WATCH_NONE)) {
+        /* This copy was taken before the watched ones, and a quick second
+         * look (snapshot_reread_watched) does not take it again: with a
+         * second copy from a later read, the two would not bracket the
+         * same moment. No second copy until the range is placed (the
+         * plan is changing: have both copies ready for a second look). */
+        snapshot_last_copy_slow(s, addr, len, kind);
         return w;
     }
     if (likely(s->hint_watch < s->nranges)) {

@@ -189,6 +189,29 @@ static void test_watched_bytes_get_a_second_copy(void **state)
     snapshot_end(&fx->snap);
 }
 
+/* Watched bytes first fetched on demand are planned among the watched, not
+ * as plain bytes read before them: a quick second look reads both their
+ * copies again, so the two always come from the same read. */
+static void test_quick_second_look_refreshes_both_copies(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t *p = (uint64_t *)(fx->mem + 3 * fx->page + 128);
+    *p = 1;
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    struct snapshot_watch w = snapshot_get_watched(&fx->snap, addr(fx, 3, 128), 8, WATCH_FRAMES);
+    assert_non_null(w.main);
+    assert_null(w.last);
+    snapshot_end(&fx->snap);
+    assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+    w = snapshot_get_watched(&fx->snap, addr(fx, 3, 128), 8, WATCH_FRAMES);
+    assert_non_null(w.last);
+    *p = 2;
+    assert_int_equal(snapshot_reread_watched(&fx->snap), REMOTE_OK);
+    assert_int_equal(*(const uint64_t *)w.main, 2);
+    assert_int_equal(*(const uint64_t *)w.last, 2);
+    snapshot_end(&fx->snap);
+}
+
 static void test_reading_order(void **state)
 {
     struct fixture *fx = *state;
@@ -385,6 +408,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_ranges_leave_and_shrink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_ranges_are_read_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watched_bytes_get_a_second_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quick_second_look_refreshes_both_copies, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reading_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_are_copied_in_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entry_frames_are_copied_once_at_the_centre, setup,
