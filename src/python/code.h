@@ -105,10 +105,12 @@ static inline uint32_t code_cache_find(const struct code_cache *c, uint64_t addr
 }
 
 /* Does the size of this code object allow a current instruction at byte
- * `offset`? (3.8–3.10 record no size: anything goes.) */
+ * `offset`? (3.8–3.10 record no size, and a size too large to double is
+ * none either: anything goes.) */
 static inline bool code_offset_valid(const struct py_code *code, int64_t offset)
 {
-    return code->id.ob_size <= 0 || offset <= code->id.ob_size * 2;
+    int64_t units = code->id.ob_size;
+    return units <= 0 || units > INT64_MAX / 2 || offset <= units * 2;
 }
 
 static inline bool code_identity_equal(const struct code_identity *a, const struct code_identity *b)
