@@ -199,15 +199,15 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
 }
 
 /*
- * Can the GIL vouch for thr's stack in this sample (python/gil.h)? Its switch
- * count held for the whole read and thr is not the thread that can have run.
+ * Can the GIL vouch for a thread's stack in this sample (python/gil.h)? Its
+ * switch count held for the whole read and the thread is not the one that
+ * can have run.
  * Threads with no known kernel id are left out: their memos are not their
  * own.
  */
-static bool gil_vouches(const struct sampler *s, const struct py_thread *thr)
+static bool gil_vouches(const struct sampler *s, uint64_t tstate, uint64_t tid)
 {
-    return s->gil.known && thr->tstate != s->gil.last_holder && thr->tid &&
-           !s->profile->costs.gil_broken;
+    return s->gil.known && tstate != s->gil.last_holder && tid && !s->profile->costs.gil_broken;
 }
 
 /* Does the snapshot's latest read still show the GIL as the sample's first
@@ -231,7 +231,7 @@ static bool gil_unmoved(struct sampler *s)
 static bool sample_or_repeat(struct sampler *s, struct py_thread *thr, uint64_t weight_ns)
 {
     struct profile *p = s->profile;
-    bool promised = gil_vouches(s, thr);
+    bool promised = gil_vouches(s, thr->tstate, thr->tid);
     uint64_t leaf;
     uint32_t node = promised && stack_resolver_still_leaf(&s->resolver, thr->tid, s->gil.switches,
                                                           thr->tstate, &leaf)
@@ -277,8 +277,7 @@ static size_t threads_in_python(const struct py_thread *threads, size_t count)
 static bool thread_at_rest(void *ctx, uint64_t tstate, uint64_t tid, uint64_t *leaf_frame)
 {
     struct sampler *s = ctx;
-    struct py_thread thr = { .tstate = tstate, .tid = tid };
-    return !s->gil_self_check && gil_vouches(s, &thr) &&
+    return !s->gil_self_check && gil_vouches(s, tstate, tid) &&
            stack_resolver_still_leaf(&s->resolver, tid, s->gil.switches, tstate, leaf_frame);
 }
 

@@ -118,7 +118,9 @@ void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
 
 /* Where tid's innermost frame was when its last stack was recorded, if two
  * reads in a row found that stack under the GIL switch count `switches` and
- * thread state `tstate` (and so, while they stand, it still is there). */
+ * thread state `tstate` (and so, while they stand, it still is there). One
+ * read would do if reads were never wrong; two keep a rare torn read that
+ * passed every check from being repeated for as long as the count stands. */
 bool stack_resolver_still_leaf(const struct stack_resolver *r, uint64_t tid, uint64_t switches,
                                uint64_t tstate, uint64_t *leaf_frame);
 
