@@ -68,6 +68,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lcmocka
 
+# The sampler over recorded interpreters: strobe's reads served from the
+# fuzzer's seeds (tests/fuzz/fake_memory.h).
+$(BUILD)/tests/test_replay: tests/unit/test_replay.c tests/fuzz/fake_memory.c \
+                            tests/fuzz/fake_memory.h $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/fuzz $(LDFLAGS) $(FUZZ_WRAP) -o $@ $< \
+	  tests/fuzz/fake_memory.c $(OBJS) $(LDLIBS) -lcmocka
+
 deps:
 	@scripts/install-deps.sh
 

@@ -269,14 +269,26 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len)
     return p;
 }
 
-const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len)
+/* Bytes of a phase that must be read in its place or not at all. */
+static const void *from_phase_or_plan(struct snapshot *s, enum snapshot_phase phase,
+                                      uint64_t addr, size_t len)
 {
     if (bad_request(addr, len))
         return NULL;
-    const void *p = from_phase(s, PHASE_FIRST, addr, len);
+    const void *p = from_phase(s, phase, addr, len);
     if (!p)
-        want(s, addr, addr + len, addr, addr + len, PHASE_FIRST, WATCH_NONE);
+        want(s, addr, addr + len, addr, addr + len, phase, WATCH_NONE);
     return p;
+}
+
+const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len)
+{
+    return from_phase_or_plan(s, PHASE_FIRST, addr, len);
+}
+
+const void *snapshot_get_middle(struct snapshot *s, uint64_t addr, size_t len)
+{
+    return from_phase_or_plan(s, PHASE_MIDDLE, addr, len);
 }
 
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
@@ -421,6 +433,7 @@ static void order_reads(struct snapshot *s)
     add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_ENTRY, false);
+    add_phase(s, &i, PHASE_MIDDLE);
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);

@@ -41,7 +41,12 @@
  *          caller) is fixed for their life, and a new loop entered at the
  *          same address with another caller would have rewritten the frames
  *          above it, which are copied twice. One copy at the centre is as
- *          good as two, and saves an iovec (a page pinned) per thread;
+ *          good as two, and saves an iovec (a page pinned) per thread.
+ *          Next to them, in a phase of their own (MIDDLE), a third copy of
+ *          the frames that two copies cannot vouch for: a frame calling a
+ *          generator is linked to a frame copied in another range, at other
+ *          times, and a loop that returns and calls again from the same
+ *          place can give it look-alike copies at both ends;
  *   LATE   values that must be at least as recent as everything else: a
  *          code-generation counter proving no code object read was
  *          replaced, and the code objects the frames point to.
@@ -77,6 +82,7 @@ enum snapshot_phase {
     PHASE_WATCH,
     PHASE_LATE,
     PHASE_FIRST,    /* read before everything else (listed last: added last) */
+    PHASE_MIDDLE,   /* read once, between the anchors' two copies */
     PHASE_COUNT,
 };
 
@@ -201,6 +207,13 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
  * come after the rest.
  */
 const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len);
+
+/*
+ * Bytes copied once at the middle of the read, next to the entry frames. NULL
+ * if they were not in the plan (they are from the next read on, after a
+ * replan too): a read on the spot would come after the rest.
+ */
+const void *snapshot_get_middle(struct snapshot *s, uint64_t addr, size_t len);
 
 /* The two copies of watched bytes; last is NULL until the plan has both
  * (the sample after the bytes were first watched, or after snapshot_replan)

@@ -10,6 +10,8 @@
 
 /* Placeholder shown when a name cannot be read. */
 #define UNKNOWN_NAME "<unknown>"
+/* More locals than any compiler makes: a torn or corrupt tuple. */
+#define CODE_MAX_LOCALS (1 << 20)
 
 void code_cache_init(struct code_cache *c, struct remote *r, const struct py_layout *l,
                      uint64_t code_type)
@@ -65,6 +67,7 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
     id.linetable = read_u64_at(header, l->code.linetable);
     id.ob_size = (int64_t)read_u64_at(header, l->code.ob_size);
     memcpy(&id.firstlineno, header + l->code.firstlineno, sizeof(id.firstlineno));
+    id.localsplusnames = read_u64_at(header, l->code.localsplusnames);
     if (l->frame_specials_words != OFFSET_NONE) {
         int32_t stacksize, nlocalsplus;
         memcpy(&stacksize, header + l->code.stacksize, sizeof(stacksize));
@@ -75,6 +78,20 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
                              : (int64_t)stacksize + nlocalsplus + l->frame_specials_words;
     }
     return id;
+}
+
+/* co_nlocalsplus, as the length of the tuple of local names (3.13+; a tuple
+ * is a var-object like the code object); -1 if unknown. The tuple lives as
+ * long as the code object, whose identity the caller has checked. */
+static int32_t read_nlocalsplus(struct code_cache *c, const struct code_identity *id)
+{
+    int64_t len;
+    if (!id->localsplusnames || c->layout->code.ob_size == OFFSET_NONE ||
+        remote_read(c->remote, id->localsplusnames + c->layout->code.ob_size, &len,
+                    sizeof(len)) != REMOTE_OK ||
+        len < 0 || len > CODE_MAX_LOCALS)
+        return -1;
+    return (int32_t)len;
 }
 
 /* Read strings and line table of a code object into `e`. */
@@ -102,6 +119,7 @@ static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_
         len = 0;
     line_table_decode(&e->lines, c->layout->linetable_format, table, len, id->firstlineno);
     free(table);
+    e->nlocalsplus = read_nlocalsplus(c, id);
     return true;
 }
 

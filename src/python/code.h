@@ -40,6 +40,7 @@ struct code_identity {
      * co_stacksize + FRAME_SPECIALS_SIZE), for the check in frames.h; 0 in
      * other versions. */
     int64_t frame_words;
+    uint64_t localsplusnames;   /* 3.13+: the tuple of local names */
 };
 
 struct py_code {
@@ -48,6 +49,9 @@ struct py_code {
     char *filename;         /* UTF-8 */
     char *name;             /* co_qualname where the version has it, else co_name */
     struct line_table lines;
+    /* co_nlocalsplus: words of locals, cells and free variables at the
+     * start of localsplus in its frames; -1 if unknown. */
+    int32_t nlocalsplus;
     /* Free for the sampler: interned symbol ids and the last offset it
      * resolved, reset (to ID_NONE) whenever the entry is (re)decoded. */
     uint32_t sym_file, sym_name;
@@ -118,7 +122,8 @@ static inline bool code_identity_equal(const struct code_identity *a, const stru
     return a->ob_type == b->ob_type && a->filename == b->filename && a->name == b->name &&
            a->plain_name == b->plain_name && a->linetable == b->linetable &&
            a->ob_size == b->ob_size && a->name_hash == b->name_hash &&
-           a->firstlineno == b->firstlineno && a->frame_words == b->frame_words;
+           a->firstlineno == b->firstlineno && a->frame_words == b->frame_words &&
+           a->localsplusnames == b->localsplusnames;
 }
 
 #endif

@@ -34,9 +34,10 @@ struct debug_offsets_format {
     uint16_t interp_gil, interp_gil_locked, interp_gil_holder;
     uint16_t tstate_size, tstate_prev, tstate_next, tstate_interp, tstate_current_frame,
         tstate_thread_id, tstate_native_thread_id, tstate_datastack_chunk;
-    uint16_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner;
+    uint16_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner,
+        frame_localsplus, frame_stackpointer;
     uint16_t code_size, code_filename, code_name, code_qualname, code_linetable,
-        code_firstlineno, code_adaptive;
+        code_firstlineno, code_localsplusnames, code_adaptive;
     uint16_t ob_type;
     uint16_t bytes_size, bytes_ob_size, bytes_ob_sval;
     uint16_t unicode_size, unicode_state, unicode_length, unicode_ascii_size,
@@ -59,9 +60,10 @@ static const struct debug_offsets_format formats[] = {
         .tstate_current_frame = 23, .tstate_thread_id = 24, .tstate_native_thread_id = 25,
         .tstate_datastack_chunk = 26,
         .frame_size = 28, .frame_previous = 29, .frame_executable = 30, .frame_instr_ptr = 31,
-        .frame_owner = 33,
+        .frame_localsplus = 32, .frame_owner = 33, .frame_stackpointer = ABSENT,
         .code_size = 34, .code_filename = 35, .code_name = 36, .code_qualname = 37,
-        .code_linetable = 38, .code_firstlineno = 39, .code_adaptive = 43,
+        .code_linetable = 38, .code_firstlineno = 39, .code_localsplusnames = 41,
+        .code_adaptive = 43,
         .ob_type = 45,
         .bytes_size = 64, .bytes_ob_size = 65, .bytes_ob_sval = 66,
         .unicode_size = 67, .unicode_state = 68, .unicode_length = 69,
@@ -81,9 +83,10 @@ static const struct debug_offsets_format formats[] = {
         .tstate_current_frame = 26, .tstate_thread_id = 27, .tstate_native_thread_id = 28,
         .tstate_datastack_chunk = 29,
         .frame_size = 31, .frame_previous = 32, .frame_executable = 33, .frame_instr_ptr = 34,
-        .frame_owner = 36,
+        .frame_localsplus = 35, .frame_owner = 36, .frame_stackpointer = 37,
         .code_size = 39, .code_filename = 40, .code_name = 41, .code_qualname = 42,
-        .code_linetable = 43, .code_firstlineno = 44, .code_adaptive = 48,
+        .code_linetable = 43, .code_firstlineno = 44, .code_localsplusnames = 46,
+        .code_adaptive = 48,
         .ob_type = 51,
         .bytes_size = 74, .bytes_ob_size = 75, .bytes_ob_sval = 76,
         .unicode_size = 77, .unicode_state = 78, .unicode_length = 79,
@@ -102,9 +105,10 @@ static const struct debug_offsets_format formats[] = {
         .tstate_current_frame = 26, .tstate_thread_id = 30, .tstate_native_thread_id = 31,
         .tstate_datastack_chunk = 32,
         .frame_size = 39, .frame_previous = 40, .frame_executable = 41, .frame_instr_ptr = 42,
-        .frame_owner = 44,
+        .frame_localsplus = 43, .frame_owner = 44, .frame_stackpointer = 45,
         .code_size = 47, .code_filename = 48, .code_name = 49, .code_qualname = 50,
-        .code_linetable = 51, .code_firstlineno = 52, .code_adaptive = 56,
+        .code_linetable = 51, .code_firstlineno = 52, .code_localsplusnames = 54,
+        .code_adaptive = 56,
         .ob_type = 59,
         .bytes_size = 86, .bytes_ob_size = 87, .bytes_ob_sval = 88,
         .unicode_size = 89, .unicode_state = 90, .unicode_length = 91,
@@ -210,6 +214,7 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
         .cframe.current_frame = OFFSET_NONE,
         .frame.refcount = OFFSET_NONE,
         .frame.state = OFFSET_NONE,
+        .frame.is_entry = OFFSET_NONE,
         .frame_specials_words = OFFSET_NONE,
         .code.stacksize = OFFSET_NONE,
         .code.nlocalsplus = OFFSET_NONE,
@@ -239,11 +244,22 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
     ok = ok && field(word(table, f->frame_executable), frame_size, &l.frame.code);
     ok = ok && field(word(table, f->frame_instr_ptr), frame_size, &l.frame.position);
     ok = ok && field(word(table, f->frame_owner), frame_size, &l.frame.owner);
+    /* localsplus is the trailing array: it may equal the size. */
+    ok = ok && field(word(table, f->frame_localsplus), frame_size + 1, &l.frame.localsplus);
+    if (f->frame_stackpointer != ABSENT) {
+        ok = ok && field(word(table, f->frame_stackpointer), frame_size, &l.frame.stack_depth);
+        l.stack_depth_is_pointer = true;
+    } else {
+        /* 3.13 declares int stacktop right after instr_ptr (test_layouts). */
+        l.frame.stack_depth = l.frame.position + sizeof(uint64_t);
+    }
+    ok = ok && l.frame.stack_depth + sizeof(uint64_t) <= l.frame.localsplus;
     ok = ok && field(word(table, f->code_filename), code_size, &l.code.filename);
     ok = ok && field(word(table, f->code_name), code_size, &l.code.name);
     ok = ok && field(word(table, f->code_qualname), code_size, &l.code.qualname);
     ok = ok && field(word(table, f->code_linetable), code_size, &l.code.linetable);
     ok = ok && field(word(table, f->code_firstlineno), code_size, &l.code.firstlineno);
+    ok = ok && field(word(table, f->code_localsplusnames), code_size, &l.code.localsplusnames);
     /* co_code_adaptive is the trailing flexible array: it may equal the size. */
     ok = ok && field(word(table, f->code_adaptive), code_size + 1, &l.code.code_adaptive);
     ok = ok && field(word(table, f->ob_type), MAX_SMALL_STRUCT_SIZE, &l.ob_type);

@@ -59,16 +59,52 @@ static int64_t frame_offset(const struct py_layout *l, const uint8_t *frame, uin
     return ip - first > (uint64_t)INT32_MAX ? INT32_MAX : (int64_t)(ip - first);
 }
 
+/* Words of localsplus a frame holds (3.11+, see layout.h), or
+ * STACK_DEPTH_UNKNOWN. */
+static int64_t frame_stack_depth(const struct py_layout *l, const uint8_t *frame, uint64_t addr)
+{
+    if (l->frame.stack_depth == OFFSET_NONE)
+        return STACK_DEPTH_UNKNOWN;
+    if (!l->stack_depth_is_pointer) {
+        int32_t top;
+        memcpy(&top, frame + l->frame.stack_depth, sizeof(top));
+        return top;
+    }
+    uint64_t sp = field_u64(frame, l->frame.stack_depth), base = addr + l->frame.localsplus;
+    if (sp < base || (sp - base) % sizeof(uint64_t) || sp - base > (uint64_t)INT32_MAX)
+        return STACK_DEPTH_UNKNOWN;     /* NULL while running (debug builds), or torn */
+    return (int64_t)((sp - base) / sizeof(uint64_t));
+}
+
+/* Are the `size` (4 or 8) bytes at `offset` of a and b equal? Fixed-size
+ * loads: this runs for every frame of every sample. */
+static inline bool field_equal(const uint8_t *a, const uint8_t *b, uint32_t offset, uint32_t size)
+{
+    if (size == sizeof(uint32_t)) {
+        uint32_t x, y;
+        memcpy(&x, a + offset, sizeof(x));
+        memcpy(&y, b + offset, sizeof(y));
+        return x == y;
+    }
+    return field_u64(a, offset) == field_u64(b, offset);
+}
+
 /* The fields that differ when a frame is not the same activation any more:
  * its code and caller, and — for a caller, stopped at its call — its
- * position. The innermost frame's position may move on. */
+ * position and stack depth. The innermost frame's may move on. */
 static bool same_activation(const struct py_layout *l, const uint8_t *a, const uint8_t *b,
                             bool innermost)
 {
+    if (field_u64(a, l->frame.code) != field_u64(b, l->frame.code) ||
+        field_u64(a, l->frame.back) != field_u64(b, l->frame.back))
+        return false;
+    if (innermost)
+        return true;
     uint32_t pos_size = l->frame_model == FRAME_MODEL_OBJECT ? sizeof(int32_t) : sizeof(uint64_t);
-    return memcmp(a + l->frame.code, b + l->frame.code, sizeof(uint64_t)) == 0 &&
-           memcmp(a + l->frame.back, b + l->frame.back, sizeof(uint64_t)) == 0 &&
-           (innermost || memcmp(a + l->frame.position, b + l->frame.position, pos_size) == 0);
+    uint32_t depth_size = l->stack_depth_is_pointer ? sizeof(uint64_t) : sizeof(int32_t);
+    return field_equal(a, b, l->frame.position, pos_size) &&
+           (l->frame.stack_depth == OFFSET_NONE ||
+            field_equal(a, b, l->frame.stack_depth, depth_size));
 }
 
 /* A frame object that is still running (3.8–3.10): referenced, and in an
@@ -114,6 +150,59 @@ static bool valid_root(const struct py_layout *l, int owner)
     return owner == OWNED_BY_THREAD;
 }
 
+/* How the Python frame visited last (the callee of the next) was called and
+ * where it is held, which decides what its caller must show. */
+enum callee_link {
+    CALLEE_NONE,        /* unknown, or no frame visited yet */
+    CALLEE_INLINE,      /* pushed by its caller's evaluation loop, next to it
+                           on the data stack */
+    CALLEE_VIA_C,       /* called from C (through an entry frame, or 3.11's
+                           is_entry), on the same data stack */
+    CALLEE_ELSEWHERE,   /* a generator's frame, in its own object */
+};
+
+/* The link a frame makes to the next one visited; `internal` frames pass on
+ * the link of the frame above them. */
+static enum callee_link how_called(const struct py_layout *l, const uint8_t *frame, int owner,
+                                   bool internal, enum callee_link above)
+{
+    if (l->frame_model == FRAME_MODEL_OBJECT)
+        return CALLEE_NONE;
+    if (internal)
+        return above == CALLEE_INLINE ? CALLEE_VIA_C : above;
+    if (owner != OWNED_BY_THREAD)
+        return CALLEE_ELSEWHERE;
+    if (l->frame.is_entry != OFFSET_NONE && frame[l->frame.is_entry])
+        return CALLEE_VIA_C;
+    return CALLEE_INLINE;
+}
+
+/*
+ * What a caller on the data stack (3.11+) must show, beyond what every frame
+ * must (frames.h). A callee held elsewhere (a generator's frame) was copied
+ * at other times: a loop that returned to the caller and called from the
+ * same place again can give the caller look-alike copies at both ends while,
+ * in the middle, it was elsewhere; a third copy, in the middle, must agree.
+ * (A callee on the same data stack was copied with it: the two were as they
+ * are at the same moment.) And a frame that called inline has run past its
+ * first instruction (3.11–3.12).
+ */
+static enum walk_status check_caller(const struct py_layout *l, struct snapshot *s,
+                                     uint64_t addr, const uint8_t *frame, uint64_t code,
+                                     int owner, enum callee_link link, bool *verified)
+{
+    if (link == CALLEE_INLINE && l->inline_callers_started && frame_offset(l, frame, code) <= 0)
+        return WALK_MOVED;
+    if (link != CALLEE_ELSEWHERE || owner != OWNED_BY_THREAD)
+        return WALK_OK;
+    const uint8_t *middle = snapshot_get_middle(s, addr, l->frame_read_size);
+    if (!middle)
+        *verified = false;
+    else if (!same_activation(l, frame, middle, false))
+        return WALK_MOVED;
+    return WALK_OK;
+}
+
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
                                 size_t max, size_t *depth, bool *verified,
@@ -130,6 +219,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     bool find_end = l->frame_specials_words != OFFSET_NONE && bounds->known;
     end->wanted = false;
     int owner = -1;     /* of the frame last visited */
+    enum callee_link callee = CALLEE_NONE;   /* how that frame was called */
     struct cycle_check cycle;
     cycle_check_init(&cycle);
     size_t n = 0, steps = 0;
@@ -161,6 +251,8 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             return WALK_MOVED;
         }
         uint64_t back = field_u64(frame, back_at);
+        enum callee_link link = callee;
+        callee = how_called(l, frame, owner, internal, link);
         if (internal) {
             addr = back;    /* entry/shim frame: no Python function here */
             continue;
@@ -169,9 +261,14 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         if (!code) {
             /* Being pushed or torn down right now: not a function yet (or
              * any more). Its caller is still a true stack. */
+            callee = CALLEE_NONE;
             addr = back;
             continue;
         }
+        enum walk_status caller_status = check_caller(l, s, addr, frame, code, owner, link,
+                                                      verified);
+        if (caller_status != WALK_OK)
+            return caller_status;
         if (code % FRAME_ALIGN)
             return WALK_BAD_FRAME;
         if (n == max) {
@@ -182,8 +279,15 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             *end = (struct stack_end_check){ true, n, addr, bounds->copy[0].top };
             find_end = false;
         }
+        /* The innermost frame may move on between its copies: where the
+         * first shows it popped (a loop returning and calling it again), its
+         * position is the last activation's; the second's is this one's. */
+        const uint8_t *shown = frame;
+        if (steps == 0 && w.last && frame_stack_depth(l, frame, addr) == 0)
+            shown = w.last;
         out[n].code = code;
-        out[n].offset = frame_offset(l, frame, code);
+        out[n].offset = frame_offset(l, shown, code);
+        out[n].stack_depth = frame_stack_depth(l, shown, addr);
         n++;
         addr = back;
     }

@@ -23,13 +23,26 @@
  *  - 3.11+: outside the free part of the thread's data stack (above
  *    datastack_top) in both copies of the thread state; the outermost frame
  *    must be an interpreter entry frame (3.12+) or on the data stack (3.11),
- *    not a generator whose caller link was cleared when it yielded; and in
+ *    not a generator whose caller link was cleared when it yielded; in
  *    3.11–3.12 the innermost data-stack frame must end at datastack_top
- *    (see layout.h for why);
+ *    (see layout.h for why); and in 3.13+ no frame may show the stack depth
+ *    that popping a frame leaves, 0, unless its function has no locals
+ *    (checked by the resolver, which knows co_nlocalsplus);
  *  - 3.8–3.10: its reference count above zero and its state "executing" in
  *    both copies.
  * (The pointers that lead to the innermost frame are watched as well, by
  * threads.c.) A stack that fails is WALK_MOVED.
+ *
+ * Alike copies can still hide a change: a loop that returns to a frame and
+ * calls again from the same place gives it look-alike copies at both ends.
+ * Frames above it on the data stack were copied with it, so the stack read
+ * is still one the thread had, unless they had returned (3.13+ mark such
+ * frames, see above). But a frame whose callee is a generator's frame, held
+ * in its own object, is linked to a frame copied at other times: such a
+ * caller gets a third copy, in the middle of the read (snapshot.h, MIDDLE),
+ * which must agree. And in
+ * 3.11–3.12 a frame that called another straight from its evaluation loop
+ * must be past its first instruction, where a just-called frame is.
  *
  * An entry frame (3.12+) innermost, with frames below it, is WALK_MOVED too:
  * an evaluation loop is starting or ending. Starting, 3.12 publishes the
@@ -50,9 +63,16 @@
  * are marked truncated. */
 #define PY_MAX_STACK_DEPTH 16384
 
+/* raw_frame.stack_depth where the version does not tell. */
+#define STACK_DEPTH_UNKNOWN INT64_MIN
+
 struct raw_frame {
     uint64_t code;      /* remote code object */
     int64_t offset;     /* byte offset of the current instruction, <0 if none */
+    /* Words of localsplus the frame holds (3.11+, layout.h). 3.13+: 0 in a
+     * frame already popped, which the resolver tells from a live one by its
+     * code object's co_nlocalsplus. */
+    int64_t stack_depth;
 };
 
 enum walk_status {

@@ -24,6 +24,8 @@ void layout_finish(struct py_layout *l)
                                  field_end(l->frame.owner, 1)));
     l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.refcount, ptr));
     l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.state, 1));
+    l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.stack_depth, ptr));
+    l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.is_entry, 1));
 
     l->code_read_size = MAX(field_end(l->ob_type, ptr), field_end(l->code.ob_size, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.firstlineno, 4));
@@ -33,4 +35,5 @@ void layout_finish(struct py_layout *l)
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.linetable, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.stacksize, 4));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.nlocalsplus, 4));
+    l->code_read_size = MAX(l->code_read_size, field_end(l->code.localsplusnames, ptr));
 }

@@ -108,7 +108,25 @@ struct py_layout {
         uint32_t refcount;          /* ob_refcnt of a frame object; 0 once freed
                                        (OFFSET_NONE for interpreter frames) */
         uint32_t state;             /* f_executing or f_state, a byte (3.8–3.10) */
+        /* How much of localsplus a frame holds (3.11+: see
+         * stack_depth_is_pointer): co_nlocalsplus or more in a live frame,
+         * or -1 (3.12–3.13) while it runs. 3.13+ set it to 0 as they pop a
+         * frame, which no live frame of a function with locals shows;
+         * 3.11–3.12 leave it as it was. OFFSET_NONE for frame objects. */
+        uint32_t stack_depth;
+        uint32_t localsplus;        /* its first word (3.11+) */
+        /* 3.11: bool, the frame was called from C (later versions put an
+         * entry frame between); OFFSET_NONE otherwise. */
+        uint32_t is_entry;
     } frame;
+    /* 3.11–3.12: a frame that called another straight from the evaluation
+     * loop (not through C) is past its first instruction, which is RESUME or
+     * a prologue that calls nothing. (3.13+ push a shim frame that calls
+     * __init__ from its first instruction.) */
+    bool inline_callers_started;
+    /* 3.14+: frame.stack_depth is _PyStackRef *stackpointer, an address in
+     * localsplus; 3.11–3.13: int stacktop, an index into it. */
+    bool stack_depth_is_pointer;
     /* The values of frame.state (bit n: value n) of a frame that is running
      * or calling: 1 in 3.8–3.9, FRAME_EXECUTING and FRAME_UNWINDING in 3.10.
      * A finished frame object can outlive its call and still be linked. */
@@ -123,6 +141,9 @@ struct py_layout {
         uint32_t code_adaptive;     /* first instruction (3.11+) */
         uint32_t stacksize;         /* int co_stacksize (see frame_specials_words) */
         uint32_t nlocalsplus;       /* int co_nlocalsplus */
+        /* The tuple of local names (3.13+): its length is co_nlocalsplus,
+         * not otherwise in the debug offsets. */
+        uint32_t localsplusnames;
     } code;
     struct {
         uint32_t ob_size;

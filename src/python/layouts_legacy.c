@@ -35,11 +35,13 @@
                 .datastack_limit = OFFSET_NONE },                                                \
     .cframe = { .current_frame = OFFSET_NONE },                                                  \
     .frame = { .back = 24, .code = 32, .position = 104, .owner = OFFSET_NONE, .refcount = 0,     \
-               .state = 116 },                                                                   \
+               .state = 116, .stack_depth = OFFSET_NONE, .localsplus = OFFSET_NONE,            \
+               .is_entry = OFFSET_NONE },                                                        \
     .frame_live_states = 1u << 1,     /* f_executing */                                          \
     .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,           \
               .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE,           \
-              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE },                            \
+              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE,                              \
+              .localsplusnames = OFFSET_NONE },                                                  \
     .bytes = BYTES_LAYOUT,                                                                       \
     .unicode = UNICODE_WITH_WSTR,                                                                \
     .ob_type = OB_TYPE,                                                                          \
@@ -62,11 +64,13 @@ static const struct py_layout layout_3_10 = {
                 .datastack_limit = OFFSET_NONE },
     .cframe = { .current_frame = OFFSET_NONE },
     .frame = { .back = 24, .code = 32, .position = 96, .owner = OFFSET_NONE, .refcount = 0,
-               .state = 108 },
+               .state = 108, .stack_depth = OFFSET_NONE, .localsplus = OFFSET_NONE,
+               .is_entry = OFFSET_NONE },
     .frame_live_states = 1u << 0 | 1u << 2,  /* FRAME_EXECUTING, FRAME_UNWINDING */
     .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,
               .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE,
-              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE },
+              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE,
+              .localsplusnames = OFFSET_NONE },
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_WITH_WSTR,
     .ob_type = OB_TYPE,
@@ -85,9 +89,11 @@ static const struct py_layout layout_3_11 = {
                 .native_thread_id = 160, .datastack_top = 304, .datastack_limit = 312 },
     .cframe = { .current_frame = 8 },
     .frame = { .back = 48, .code = 32, .position = 56, .owner = 69, .refcount = OFFSET_NONE,
-               .state = OFFSET_NONE },
+               .state = OFFSET_NONE, .stack_depth = 64, .localsplus = 72, .is_entry = 68 },
+    .inline_callers_started = true,
     .code = { .ob_size = 16, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
-              .linetable = 136, .code_adaptive = 184, .stacksize = 68, .nlocalsplus = 76 },
+              .linetable = 136, .code_adaptive = 184, .stacksize = 68, .nlocalsplus = 76,
+              .localsplusnames = OFFSET_NONE },
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_WITH_WSTR,
     .ob_type = OB_TYPE,
@@ -107,9 +113,12 @@ static const struct py_layout layout_3_12 = {
                 .native_thread_id = 144, .datastack_top = 240, .datastack_limit = 248 },
     .cframe = { .current_frame = 0 },
     .frame = { .back = 8, .code = 0, .position = 56, .owner = 70, .refcount = OFFSET_NONE,
-               .state = OFFSET_NONE },
+               .state = OFFSET_NONE, .stack_depth = 64, .localsplus = 72,
+               .is_entry = OFFSET_NONE },
+    .inline_callers_started = true,
     .code = { .ob_size = 16, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
-              .linetable = 136, .code_adaptive = 192, .stacksize = 64, .nlocalsplus = 72 },
+              .linetable = 136, .code_adaptive = 192, .stacksize = 64, .nlocalsplus = 72,
+              .localsplusnames = OFFSET_NONE },
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_NO_WSTR,
     .ob_type = OB_TYPE,

@@ -243,6 +243,24 @@ static bool ends_at_stack_top(const struct stack_resolver *r, const struct raw_f
     return words > 0 && end->frame_addr + (uint64_t)words * sizeof(uint64_t) == end->top;
 }
 
+/* Does a frame show the stack depth that popping it leaves (3.13+), in a
+ * function with locals, which no live frame of it can show (frames.h)? Then
+ * it was copied after it returned: a stack that moved, however alike its two
+ * copies (a loop that returns and calls again rewrites the same slots, and
+ * the frames above a popped one stay as they were). */
+static bool has_popped_frame(const struct stack_resolver *r, const struct raw_frame *frames,
+                             size_t depth)
+{
+    for (size_t i = 0; i < depth; i++) {
+        if (frames[i].stack_depth != 0)
+            continue;
+        uint32_t index = code_cache_find(r->codes, frames[i].code);
+        if (index != ID_NONE && code_cache_get(r->codes, index)->nlocalsplus > 0)
+            return true;
+    }
+    return false;
+}
+
 enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct raw_frame *frames, size_t depth,
                                        bool truncated, bool from_plan,
@@ -289,6 +307,8 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         m->frames[i] = (struct stack_memo_frame){ rf->code, rf->offset, index, parent };
     }
     if (status == RESOLVE_OK && end->wanted && !ends_at_stack_top(r, frames, end))
+        status = RESOLVE_TORN;
+    if (status == RESOLVE_OK && has_popped_frame(r, frames, depth))
         status = RESOLVE_TORN;
     if (status == RESOLVE_OK && r->snap->stats.misses != misses_before)
         status = RESOLVE_READ_LATE;

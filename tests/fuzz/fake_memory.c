@@ -6,18 +6,25 @@
 #include "fake_memory.h"
 
 #include "proc/memory.h"
+#include "python/debug_offsets.h"
+#include "python/layout.h"
+#include "python/target.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 struct region {
     uint64_t addr;
     uint32_t len;
     const uint8_t *bytes;
+    uint64_t trigger;           /* shown while this byte's copies are odd (0: always) */
+    bool shown;                 /* to the copy being made */
+    uint32_t copies;            /* copies of the trigger */
 };
 
 /* The fake target: test scaffolding, one per process. */
 static struct region regions[FAKE_MAX_REGIONS];
-static size_t nregions;
+static size_t nregions, ntriggered;
 
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -35,7 +42,7 @@ static uint32_t get_u32(const uint8_t *p)
 
 int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *header)
 {
-    nregions = 0;
+    nregions = ntriggered = 0;
     if (size < sizeof(*header))
         return 0;
     memcpy(header, data, sizeof(*header));
@@ -49,21 +56,92 @@ int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *heade
         at += region_header;
         if (len > size - at)
             len = (uint32_t)(size - at);
-        regions[nregions++] = (struct region){ addr, len, data + at };
+        regions[nregions++] = (struct region){ addr, len, data + at, 0, true, 0 };
         at += len;
     }
     return 1;
 }
 
-/* The newest region holding the byte at `at`, or NULL. */
-static const struct region *region_at(uint64_t at)
+static int overlay(uint64_t trigger, uint64_t addr, const uint8_t *bytes, uint32_t len)
+{
+    if (nregions >= FAKE_MAX_REGIONS)
+        return 0;
+    regions[nregions++] = (struct region){ addr, len, bytes, trigger, trigger == 0, 0 };
+    ntriggered += trigger != 0;
+    return 1;
+}
+
+int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len)
+{
+    return overlay(0, addr, bytes, len);
+}
+
+int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
+                                uint32_t len)
+{
+    return trigger ? overlay(trigger, addr, bytes, len) : 0;
+}
+
+/* A copy of [addr, addr+len) is made: the regions it triggers turn. */
+static void count_copy(uint64_t addr, size_t len)
+{
+    for (size_t i = 0; ntriggered && i < nregions; i++) {
+        struct region *r = &regions[i];
+        if (r->trigger && r->trigger >= addr && r->trigger - addr < len)
+            r->shown = ++r->copies % 2 == 1;
+    }
+}
+
+int fake_target_init(struct py_target *t, const struct fake_header *h, int pid)
+{
+    memset(t, 0, sizeof(*t));
+    t->pid = pid;
+    remote_init(&t->remote, pid);
+    t->runtime_addr = h->runtime_addr;
+    t->code_type = h->code_type;
+    t->code_generation_addr = h->code_generation_addr;
+    t->pthread_tid_offset = h->pthread_tid_offset;
+    struct py_version v = { 3, h->minor, 0, 0, 0 };
+    if (!py_version_supported(v))
+        return 0;
+    const struct py_layout *table = layout_legacy_for(h->minor);
+    if (table) {
+        t->layout = *table;
+        t->layout.version = v;
+        layout_finish(&t->layout);
+        return 1;
+    }
+    uint8_t offsets[DEBUG_OFFSETS_MAX_BYTES];
+    size_t want = debug_offsets_size(v);
+    char err[ERRMSG_MAX];
+    return want && want <= sizeof(offsets) &&
+           remote_read(&t->remote, t->runtime_addr, offsets, want) == REMOTE_OK &&
+           debug_offsets_to_layout(offsets, want, &t->layout, err, sizeof(err));
+}
+
+/* The newest region holding the byte at `at` (its index), or -1. */
+static long region_at(uint64_t at)
 {
     for (size_t i = nregions; i > 0; i--) {
         const struct region *r = &regions[i - 1];
-        if (at >= r->addr && at - r->addr < r->len)
-            return r;
+        if (at >= r->addr && at - r->addr < r->len && r->shown)
+            return (long)(i - 1);
     }
-    return NULL;
+    return -1;
+}
+
+/* How many bytes from `at` region k serves before a newer region starts. */
+static size_t served_run(size_t k, uint64_t at, size_t want)
+{
+    const struct region *r = &regions[k];
+    size_t n = r->len - (size_t)(at - r->addr);
+    if (n > want)
+        n = want;
+    for (size_t j = k + 1; j < nregions; j++)
+        if (regions[j].shown && regions[j].addr > at &&
+            regions[j].addr - at < n)
+            n = (size_t)(regions[j].addr - at);
+    return n;
 }
 
 /* Copy [addr, addr+len) if every byte of it is in some region. */
@@ -72,15 +150,14 @@ static int fake_copy(uint64_t addr, uint8_t *out, size_t len)
     size_t done = 0;
     while (done < len) {
         uint64_t at = addr + done;
-        const struct region *r = region_at(at);
-        if (!r)
+        long k = region_at(at);
+        if (k < 0)
             return 0;
-        size_t n = r->len - (size_t)(at - r->addr);
-        if (n > len - done)
-            n = len - done;
-        memcpy(out + done, r->bytes + (at - r->addr), n);
+        size_t n = served_run((size_t)k, at, len - done);
+        memcpy(out + done, regions[k].bytes + (at - regions[k].addr), n);
         done += n;
     }
+    count_copy(addr, len);
     return 1;
 }
 

@@ -33,8 +33,26 @@ struct fake_header {
     uint64_t code_generation_addr;
 };
 
+struct py_target;
+
 /* Make `data` (header and regions) the target's memory; the bytes must stay
  * valid until the next call. false if there is no valid header. */
 int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *header);
+
+/* Lay `bytes` over the target's memory at `addr` (newer than every region):
+ * a test's edit of a recording. They must stay valid, as the regions must.
+ * false if there is no room for another region. */
+int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len);
+
+/* The same, but shown only after the byte at `trigger` has been copied an
+ * odd number of times: memory that changes, and changes back, between two
+ * copies of another object (a thread's pointer to its frames, say). */
+int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
+                                uint32_t len);
+
+/* A target as attaching to the recorded one would find it: its addresses,
+ * and its layout (a table for 3.8–3.12, the recorded debug offsets for
+ * 3.13+). false if strobe cannot profile that version or memory. */
+int fake_target_init(struct py_target *t, const struct fake_header *h, int pid);
 
 #endif

@@ -13,8 +13,6 @@
 #include "fake_memory.h"
 
 #include "output/formats.h"
-#include "python/debug_offsets.h"
-#include "python/layout.h"
 #include "python/target.h"
 #include "sampler/sampler.h"
 
@@ -30,28 +28,6 @@
 #define FUZZ_PID 0x7ffffff0
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The layout, as attaching would find it: a table for 3.8–3.12, the
- * runtime's own debug offsets (from the fake memory) for 3.13+. */
-static int fuzz_layout(struct py_target *t, unsigned minor)
-{
-    struct py_version v = { 3, minor, 0, 0, 0 };
-    if (!py_version_supported(v))
-        return 0;
-    const struct py_layout *table = layout_legacy_for(minor);
-    if (table) {
-        t->layout = *table;
-        t->layout.version = v;
-        layout_finish(&t->layout);
-        return 1;
-    }
-    uint8_t offsets[DEBUG_OFFSETS_MAX_BYTES];
-    size_t want = debug_offsets_size(v);
-    char err[ERRMSG_MAX];
-    return want && want <= sizeof(offsets) &&
-           remote_read(&t->remote, t->runtime_addr, offsets, want) == REMOTE_OK &&
-           debug_offsets_to_layout(offsets, want, &t->layout, err, sizeof(err));
-}
 
 static void write_outputs(const struct profile *p)
 {
@@ -73,14 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fake_memory_load(data, size, &h))
         return 0;
     static struct py_target t;
-    memset(&t, 0, sizeof(t));
-    t.pid = FUZZ_PID;
-    remote_init(&t.remote, FUZZ_PID);
-    t.runtime_addr = h.runtime_addr;
-    t.code_type = h.code_type;
-    t.code_generation_addr = h.code_generation_addr;
-    t.pthread_tid_offset = h.pthread_tid_offset;
-    if (!fuzz_layout(&t, h.minor))
+    if (!fake_target_init(&t, &h, FUZZ_PID))
         return 0;
     struct profile p;
     profile_init(&p);

@@ -79,6 +79,7 @@ static void test_table_matches_headers(void **state)
     CHECK(l->frame.back, offsetof(PyFrameObject, f_back));
     CHECK(l->frame.code, offsetof(PyFrameObject, f_code));
     CHECK(l->frame.position, offsetof(PyFrameObject, f_lasti));
+    CHECK(l->frame.stack_depth, OFFSET_NONE);
     CHECK(l->frame_model, FRAME_MODEL_OBJECT);
 #else
     CHECK(l->interp.threads_head, offsetof(PyInterpreterState, threads.head));
@@ -93,6 +94,15 @@ static void test_table_matches_headers(void **state)
     CHECK(l->frame.code, offsetof(_PyInterpreterFrame, f_code));
     CHECK(l->frame.position, offsetof(_PyInterpreterFrame, prev_instr));
     CHECK(l->frame.owner, offsetof(_PyInterpreterFrame, owner));
+    CHECK(l->frame.stack_depth, offsetof(_PyInterpreterFrame, stacktop));
+    CHECK(l->stack_depth_is_pointer, false);
+    CHECK(l->frame.localsplus, offsetof(_PyInterpreterFrame, localsplus));
+    CHECK(l->inline_callers_started, true);
+#if PY_MINOR_VERSION == 11
+    CHECK(l->frame.is_entry, offsetof(_PyInterpreterFrame, is_entry));
+#else
+    CHECK(l->frame.is_entry, OFFSET_NONE);
+#endif
     CHECK(l->code.qualname, offsetof(PyCodeObject, co_qualname));
     CHECK(l->code.code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
     CHECK(l->code.ob_size, offsetof(PyVarObject, ob_size));
@@ -151,6 +161,10 @@ static void test_table_matches_headers(void **state)
     d.interpreter_frame.executable = 111;
     d.interpreter_frame.instr_ptr = 112;
     d.interpreter_frame.owner = 113;
+    d.interpreter_frame.localsplus = 200;
+#if PY_MINOR_VERSION >= 14
+    d.interpreter_frame.stackpointer = 126;
+#endif
     d.code_object.size = 1000;
     d.code_object.filename = 114;
     d.code_object.name = 115;
@@ -158,6 +172,7 @@ static void test_table_matches_headers(void **state)
     d.code_object.linetable = 117;
     d.code_object.firstlineno = 118;
     d.code_object.co_code_adaptive = 119;
+    d.code_object.localsplusnames = 127;
     d.pyobject.ob_type = 8;
     d.bytes_object.size = 1000;
     d.bytes_object.ob_size = 120;
@@ -188,6 +203,19 @@ static void test_table_matches_headers(void **state)
     CHECK(l.frame.code, 111);
     CHECK(l.frame.position, 112);
     CHECK(l.frame.owner, 113);
+    CHECK(l.frame.localsplus, 200);
+#if PY_MINOR_VERSION >= 14
+    CHECK(l.frame.stack_depth, 126);
+    CHECK(l.stack_depth_is_pointer, true);
+#else
+    /* Not in 3.13's table: strobe derives it, as the headers have it. */
+    CHECK(l.frame.stack_depth, 112 + 8);
+    CHECK(l.stack_depth_is_pointer, false);
+    CHECK(offsetof(_PyInterpreterFrame, stacktop), offsetof(_PyInterpreterFrame, instr_ptr) + 8);
+#endif
+    CHECK(l.code.localsplusnames, 127);
+    CHECK(l.frame.is_entry, OFFSET_NONE);
+    CHECK(l.inline_callers_started, false);
     CHECK(l.code.filename, 114);
     CHECK(l.code.name, 115);
     CHECK(l.code.qualname, 116);

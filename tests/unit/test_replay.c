@@ -1,0 +1,300 @@
+/*
+ * test_replay.c — the sampler over recorded interpreters.
+ *
+ * The recordings are the fuzzer's seeds (tests/fuzz/corpus/sampler, made by
+ * record_seed from real processes); fake_memory.h serves strobe's reads from
+ * them. Recorded memory holds still, so every stack in it must be recorded.
+ * Then a recording is edited to show what a read racing the target can
+ * copy, and that stack must not be.
+ */
+#include "fake_memory.h"
+
+#include "proc/snapshot.h"
+#include "python/threads.h"
+#include "sampler/profile.h"
+#include "sampler/sampler.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEED_DIR "tests/fuzz/corpus/sampler/"
+/* Enough samples for the plan to settle and each stack to get every look. */
+#define REPLAY_SAMPLES 4
+#define REPLAY_SAMPLE_NS 1000000
+/* A pid no process has (pid_max is at most 2^22): /proc lookups fail. */
+#define REPLAY_PID 0x7ffffff0
+/* Frames looked through for a caller on the data stack. */
+#define MAX_FRAMES_TO_CALLER 8
+/* Threads of a recording, at most. */
+#define MAX_THREADS 16
+/* _PyFrameOwner: on its thread's data stack, or in a generator. */
+#define OWNED_BY_THREAD 0
+#define OWNED_BY_GENERATOR 1
+
+struct replay {
+    uint8_t *data;
+    struct fake_header header;
+    struct py_target target;
+};
+
+static void load(struct replay *r, const char *seed)
+{
+    char path[256];
+    snprintf(path, sizeof(path), SEED_DIR "%s", seed);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s (run from the repository root)", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size > 0);
+    rewind(f);
+    r->data = malloc((size_t)size);
+    assert_non_null(r->data);
+    assert_int_equal(fread(r->data, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    assert_true(fake_memory_load(r->data, (size_t)size, &r->header));
+    assert_true(fake_target_init(&r->target, &r->header, REPLAY_PID));
+}
+
+/* A fresh sampler's samples of the recording, into p. */
+static void sample(struct replay *r, struct profile *p)
+{
+    profile_init(p);
+    struct sampler *s = sampler_new(&r->target, p);
+    for (int i = 0; i < REPLAY_SAMPLES; i++) {
+        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
+        p->stats.samples++;
+    }
+    sampler_delete(s);
+}
+
+static uint64_t read_u64(struct replay *r, uint64_t addr)
+{
+    uint64_t v = 0;
+    assert_int_equal(remote_read(&r->target.remote, addr, &v, sizeof(v)), REMOTE_OK);
+    return v;
+}
+
+static uint8_t read_u8(struct replay *r, uint64_t addr)
+{
+    uint8_t v = 0;
+    assert_int_equal(remote_read(&r->target.remote, addr, &v, sizeof(v)), REMOTE_OK);
+    return v;
+}
+
+/* A Python function's frame on the data stack? */
+static bool on_data_stack(struct replay *r, uint64_t frame)
+{
+    const struct py_layout *l = &r->target.layout;
+    return read_u8(r, frame + l->frame.owner) == OWNED_BY_THREAD &&
+           read_u64(r, frame + l->frame.code) != 0;
+}
+
+/* The nearest frame on the data stack that a thread's innermost frame
+ * returns to (one suspended at a call), or 0. `inline_call`: only a frame
+ * that called the innermost one straight from its evaluation loop. */
+static uint64_t caller_of(struct replay *r, uint64_t leaf, bool inline_call)
+{
+    const struct py_layout *l = &r->target.layout;
+    uint64_t frame = read_u64(r, leaf + l->frame.back);
+    if (inline_call)
+        return on_data_stack(r, leaf) && frame && on_data_stack(r, frame) &&
+                       (l->frame.is_entry == OFFSET_NONE || !read_u8(r, leaf + l->frame.is_entry))
+                   ? frame
+                   : 0;
+    for (int n = 0; frame && n < MAX_FRAMES_TO_CALLER; n++) {
+        if (on_data_stack(r, frame))
+            return frame;
+        frame = read_u64(r, frame + l->frame.back);
+    }
+    return 0;
+}
+
+/* The recording's threads, into threads[MAX_THREADS]: how many. */
+static size_t read_threads(struct replay *r, struct py_thread *threads)
+{
+    struct snapshot snap;
+    snapshot_init(&snap, &r->target.remote);
+    snapshot_begin(&snap);
+    size_t count = 0, interpreters = 0;
+    struct code_generation gen;
+    py_threads_read(&r->target, &snap, threads, MAX_THREADS, &count, &gen, &interpreters, NULL,
+                    NULL);
+    snapshot_free(&snap);
+    return count;
+}
+
+/* The recorded threads' callers, as caller_of finds them: *count of them. */
+static void callers(struct replay *r, bool inline_call, uint64_t *out, size_t max,
+                    size_t *count)
+{
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(r, threads);
+    *count = 0;
+    for (size_t i = 0; i < nthreads && *count < max; i++) {
+        uint64_t caller =
+            threads[i].leaf_frame ? caller_of(r, threads[i].leaf_frame, inline_call) : 0;
+        if (caller)
+            out[(*count)++] = caller;
+    }
+}
+
+/* Sample the edited recording: the stacks the edit touched (`all`: every
+ * thread's) are refused as torn. Frees the replay and `before`. */
+static void expect_refused(struct replay *r, struct profile *before, bool all)
+{
+    struct profile after;
+    sample(r, &after);
+    if (all)
+        assert_int_equal(after.stats.thread_samples, 0);
+    assert_true(after.stats.thread_samples < before->stats.thread_samples);
+    assert_true(after.stats.errors[SAMPLE_ERROR_TORN] > before->stats.errors[SAMPLE_ERROR_TORN]);
+    profile_free(before);
+    profile_free(&after);
+    free(r->data);
+}
+
+/*
+ * 3.13+: a caller that shows the stack depth popping leaves is a frame that
+ * returned: a read that copied it while a loop returned and called again
+ * (its two copies alike) must not report it. Unedited, the recording gives
+ * stacks (and some errors: its ranges were copied at different moments);
+ * with every thread's caller popped, none.
+ */
+static void test_popped_caller(void **state)
+{
+    const char *seed = *state;
+    struct replay r;
+    load(&r, seed);
+    const struct py_layout *l = &r.target.layout;
+    assert_int_not_equal(l->frame.stack_depth, OFFSET_NONE);
+    struct profile before;
+    sample(&r, &before);
+    assert_true(before.stats.thread_samples > 0);
+
+    uint64_t frames[MAX_THREADS];
+    uint8_t popped[MAX_THREADS][sizeof(uint64_t)];
+    size_t count;
+    callers(&r, false, frames, MAX_THREADS, &count);
+    assert_true(count > 0);
+    for (size_t i = 0; i < count; i++) {
+        uint32_t len;
+        if (l->stack_depth_is_pointer) {
+            uint64_t base = frames[i] + l->frame.localsplus;   /* stackpointer at localsplus */
+            memcpy(popped[i], &base, sizeof(base));
+            len = sizeof(base);
+        } else {
+            int32_t zero = 0;                                   /* stacktop 0 */
+            memcpy(popped[i], &zero, sizeof(zero));
+            len = sizeof(zero);
+        }
+        assert_true(fake_memory_overlay(frames[i] + l->frame.stack_depth, popped[i], len));
+    }
+    expect_refused(&r, &before, true);
+}
+
+/*
+ * 3.11–3.12: a frame that called another from its evaluation loop has run
+ * past its first instruction. One shown there (a frame just called, with
+ * the frames above it left over from an earlier call: its two copies alike)
+ * must not be reported as a caller.
+ */
+static void test_caller_at_first_instruction(void **state)
+{
+    const char *seed = *state;
+    struct replay r;
+    load(&r, seed);
+    const struct py_layout *l = &r.target.layout;
+    assert_true(l->inline_callers_started);
+    struct profile before;
+    sample(&r, &before);
+    assert_true(before.stats.thread_samples > 0);
+
+    uint64_t frames[MAX_THREADS], first[MAX_THREADS];
+    size_t count;
+    callers(&r, true, frames, MAX_THREADS, &count);
+    assert_true(count > 0);
+    for (size_t i = 0; i < count; i++) {
+        first[i] = read_u64(&r, frames[i] + l->frame.code) + l->code.code_adaptive;
+        assert_true(fake_memory_overlay(frames[i] + l->frame.position, (const uint8_t *)&first[i],
+                                        sizeof(first[i])));
+    }
+    expect_refused(&r, &before, false);
+}
+
+/* A frame on the data stack whose callee is a generator's frame (called
+ * inline or from C), in any thread, and that thread's pointer to its
+ * innermost frame; 0 if none. */
+static uint64_t caller_of_generator(struct replay *r, uint64_t *anchor)
+{
+    const struct py_layout *l = &r->target.layout;
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(r, threads);
+    for (size_t i = 0; i < nthreads; i++) {
+        bool generator_above = false;
+        uint64_t frame = threads[i].leaf_frame;
+        for (int n = 0; frame && n < MAX_FRAMES_TO_CALLER * 8; n++) {
+            uint8_t owner = read_u8(r, frame + l->frame.owner);
+            if (on_data_stack(r, frame) && generator_above) {
+                *anchor = threads[i].tstate + l->tstate.frame;
+                return frame;
+            }
+            if (owner < l->internal_owner_min)   /* a Python function's frame */
+                generator_above = owner == OWNED_BY_GENERATOR;
+            frame = read_u64(r, frame + l->frame.back);
+        }
+    }
+    return 0;
+}
+
+/*
+ * A frame whose callee is a generator's frame can show the same thing in
+ * both its copies while, between them, it was elsewhere: a loop returned to
+ * it and called again from the same place. Its third copy, taken in the
+ * middle of the read, gives it away.
+ */
+static void test_caller_changed_and_back(void **state)
+{
+    const char *seed = *state;
+    struct replay r;
+    load(&r, seed);
+    const struct py_layout *l = &r.target.layout;
+    struct profile before;
+    sample(&r, &before);
+    assert_true(before.stats.thread_samples > 0);
+    uint64_t anchor = 0;
+    uint64_t caller = caller_of_generator(&r, &anchor);
+    if (!caller)
+        fail_msg("%s has no frame on the data stack calling a generator", seed);
+    /* One instruction on, between the two copies of the thread's pointer
+     * to its frames (the middle of every read). */
+    uint64_t moved = read_u64(&r, caller + l->frame.position) + 2;
+    assert_true(fake_memory_overlay_between(anchor, caller + l->frame.position,
+                                            (const uint8_t *)&moved, sizeof(moved)));
+    expect_refused(&r, &before, false);
+}
+
+/* Each test runs over the recordings of the versions it is about (for a
+ * caller of a generator: those that caught a thread in one). */
+#define REPLAY_TEST(test, seed) cmocka_unit_test_prestate(test, (void *)(seed))
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        REPLAY_TEST(test_popped_caller, "3.13.0-churn_stack"),
+        REPLAY_TEST(test_popped_caller, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_popped_caller, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_caller_at_first_instruction, "3.11.2-churn_stack"),
+        REPLAY_TEST(test_caller_at_first_instruction, "3.12.1-churn_stack"),
+        REPLAY_TEST(test_caller_changed_and_back, "3.13.0-churn_stack"),
+        REPLAY_TEST(test_caller_changed_and_back, "3.15.2-churn_stack"),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
