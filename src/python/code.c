@@ -12,6 +12,8 @@
 #define UNKNOWN_NAME "<unknown>"
 /* More locals than any compiler makes: a torn or corrupt tuple. */
 #define CODE_MAX_LOCALS (1 << 20)
+/* Bytecode scanned for return instructions, at most (code units). */
+#define CODE_MAX_SCANNED_UNITS ((int64_t)64 * 1024)
 
 void code_cache_init(struct code_cache *c, struct remote *r, const struct py_layout *l,
                      uint64_t code_type)
@@ -27,6 +29,7 @@ static void entry_release(struct py_code *e)
 {
     free(e->filename);
     free(e->name);
+    free(e->returns);
     line_table_free(&e->lines);
 }
 
@@ -94,6 +97,29 @@ static int32_t read_nlocalsplus(struct code_cache *c, const struct code_identity
     return (int32_t)len;
 }
 
+/* Where a code object's return instructions are (3.11–3.12), from its
+ * bytecode; NULL if the layout knows none or it cannot be read. Specialising
+ * never rewrites a return into anything else. */
+static uint64_t *map_returns(struct code_cache *c, uint64_t addr, const struct code_identity *id)
+{
+    const struct py_layout *l = c->layout;
+    if (!l->nreturn_opcodes || l->code.code_adaptive == OFFSET_NONE || id->ob_size <= 0 ||
+        id->ob_size > CODE_MAX_SCANNED_UNITS)
+        return NULL;
+    size_t units = (size_t)id->ob_size;
+    uint8_t *bytecode = xmalloc(units * 2);
+    uint64_t *returns = NULL;
+    if (remote_read(c->remote, addr + l->code.code_adaptive, bytecode, units * 2) == REMOTE_OK) {
+        returns = xcalloc((units + 63) / 64, sizeof(*returns));
+        for (size_t u = 0; u < units; u++)
+            for (unsigned k = 0; k < l->nreturn_opcodes; k++)
+                if (bytecode[u * 2] == l->return_opcodes[k])
+                    returns[u / 64] |= (uint64_t)1 << (u % 64);
+    }
+    free(bytecode);
+    return returns;
+}
+
 /* Read strings and line table of a code object into `e`. */
 static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_identity *id,
                          struct py_code *e)
@@ -120,6 +146,7 @@ static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_
     line_table_decode(&e->lines, c->layout->linetable_format, table, len, id->firstlineno);
     free(table);
     e->nlocalsplus = read_nlocalsplus(c, id);
+    e->returns = map_returns(c, addr, id);
     return true;
 }
 

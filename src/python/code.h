@@ -52,6 +52,9 @@ struct py_code {
     /* co_nlocalsplus: words of locals, cells and free variables at the
      * start of localsplus in its frames; -1 if unknown. */
     int32_t nlocalsplus;
+    /* 3.11–3.12 (layout.h return_opcodes): bit n set if code unit n is a
+     * return instruction; NULL if not known. */
+    uint64_t *returns;
     /* Free for the sampler: interned symbol ids and the last offset it
      * resolved, reset (to ID_NONE) whenever the entry is (re)decoded. */
     uint32_t sym_file, sym_name;
@@ -115,6 +118,16 @@ static inline bool code_offset_valid(const struct py_code *code, int64_t offset)
 {
     int64_t units = code->id.ob_size;
     return units <= 0 || units > INT64_MAX / 2 || offset <= units * 2;
+}
+
+/* Is the instruction at byte offset `offset` a return (3.11–3.12)? false if
+ * not known. */
+static inline bool code_returns_at(const struct py_code *code, int64_t offset)
+{
+    if (!code->returns || offset < 0 || offset % 2 || !code_offset_valid(code, offset + 2))
+        return false;
+    uint64_t unit = (uint64_t)offset / 2;
+    return (code->returns[unit / 64] >> (unit % 64)) & 1;
 }
 
 static inline bool code_identity_equal(const struct code_identity *a, const struct code_identity *b)

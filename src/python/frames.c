@@ -185,7 +185,7 @@ static enum callee_link how_called(const struct py_layout *l, const uint8_t *fra
  * in the middle, it was elsewhere; a third copy, in the middle, must agree.
  * (A callee on the same data stack was copied with it: the two were as they
  * are at the same moment.) And a frame that called inline has run past its
- * first instruction (3.11–3.12).
+ * first instruction (3.11–3.12; the resolver checks it is not at a return).
  */
 static enum walk_status check_caller(const struct py_layout *l, struct snapshot *s,
                                      uint64_t addr, const uint8_t *frame, uint64_t code,
@@ -288,6 +288,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         out[n].code = code;
         out[n].offset = frame_offset(l, shown, code);
         out[n].stack_depth = frame_stack_depth(l, shown, addr);
+        out[n].calls_inline = link == CALLEE_INLINE;
         n++;
         addr = back;
     }

@@ -41,8 +41,10 @@
  * in its own object, is linked to a frame copied at other times: such a
  * caller gets a third copy, in the middle of the read (snapshot.h, MIDDLE),
  * which must agree. And in
- * 3.11–3.12 a frame that called another straight from its evaluation loop
- * must be past its first instruction, where a just-called frame is.
+ * 3.11–3.12, which leave a popped frame as it was, a frame that called
+ * another straight from its evaluation loop must be past its first
+ * instruction, where a just-called frame is, and not at a return, where a
+ * popped one is (the resolver knows where those are).
  *
  * An entry frame (3.12+) innermost, with frames below it, is WALK_MOVED too:
  * an evaluation loop is starting or ending. Starting, 3.12 publishes the
@@ -73,6 +75,10 @@ struct raw_frame {
      * frame already popped, which the resolver tells from a live one by its
      * code object's co_nlocalsplus. */
     int64_t stack_depth;
+    /* The frame above it was called straight from its evaluation loop: it
+     * stands at that call (in 3.11–3.12, a popped frame stands at its
+     * return; the resolver knows where those are). */
+    bool calls_inline;
 };
 
 enum walk_status {

@@ -41,6 +41,9 @@ enum py_linetable_format {
     LINETABLE_LOCATIONS,    /* 3.11+ co_linetable: PEP 657 location entries */
 };
 
+/* Opcodes that return, in any one version. */
+#define LAYOUT_MAX_RETURN_OPCODES 4
+
 struct py_layout {
     struct py_version version;
     enum py_frame_model frame_model;
@@ -124,6 +127,12 @@ struct py_layout {
      * a prologue that calls nothing. (3.13+ push a shim frame that calls
      * __init__ from its first instruction.) */
     bool inline_callers_started;
+    /* 3.11–3.12: the opcodes that return (RETURN_VALUE, RETURN_CONST and
+     * their instrumented forms). These versions leave a popped frame as it
+     * was, its position at the return; a frame there cannot have called
+     * another straight from its evaluation loop. */
+    uint8_t return_opcodes[LAYOUT_MAX_RETURN_OPCODES];
+    uint8_t nreturn_opcodes;
     /* 3.14+: frame.stack_depth is _PyStackRef *stackpointer, an address in
      * localsplus; 3.11–3.13: int stacktop, an index into it. */
     bool stack_depth_is_pointer;

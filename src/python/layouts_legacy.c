@@ -91,6 +91,8 @@ static const struct py_layout layout_3_11 = {
     .frame = { .back = 48, .code = 32, .position = 56, .owner = 69, .refcount = OFFSET_NONE,
                .state = OFFSET_NONE, .stack_depth = 64, .localsplus = 72, .is_entry = 68 },
     .inline_callers_started = true,
+    .return_opcodes = { 83 },           /* RETURN_VALUE */
+    .nreturn_opcodes = 1,
     .code = { .ob_size = 16, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
               .linetable = 136, .code_adaptive = 184, .stacksize = 68, .nlocalsplus = 76,
               .localsplusnames = OFFSET_NONE },
@@ -116,6 +118,9 @@ static const struct py_layout layout_3_12 = {
                .state = OFFSET_NONE, .stack_depth = 64, .localsplus = 72,
                .is_entry = OFFSET_NONE },
     .inline_callers_started = true,
+    /* RETURN_VALUE, RETURN_CONST, INSTRUMENTED_RETURN_VALUE and _CONST */
+    .return_opcodes = { 83, 121, 242, 247 },
+    .nreturn_opcodes = 4,
     .code = { .ob_size = 16, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
               .linetable = 136, .code_adaptive = 192, .stacksize = 64, .nlocalsplus = 72,
               .localsplusnames = OFFSET_NONE },

@@ -243,19 +243,32 @@ static bool ends_at_stack_top(const struct stack_resolver *r, const struct raw_f
     return words > 0 && end->frame_addr + (uint64_t)words * sizeof(uint64_t) == end->top;
 }
 
-/* Does a frame show the stack depth that popping it leaves (3.13+), in a
- * function with locals, which no live frame of it can show (frames.h)? Then
- * it was copied after it returned: a stack that moved, however alike its two
- * copies (a loop that returns and calls again rewrites the same slots, and
- * the frames above a popped one stay as they were). */
-static bool has_popped_frame(const struct stack_resolver *r, const struct raw_frame *frames,
-                             size_t depth)
+/* Was a frame copied after it returned (frames.h)? 3.13+ mark it with a
+ * stack depth of 0, which no live frame of a function with locals shows;
+ * 3.11–3.12 leave it standing at its return, where no frame that called
+ * another from its evaluation loop stands. However alike its two copies (a
+ * loop that returns and calls again rewrites the same slots, and the frames
+ * above a popped one stay as they were), such a stack moved. */
+static bool returned(const struct py_code *code, const struct raw_frame *f)
 {
+    return (f->stack_depth == 0 && code->nlocalsplus > 0) ||
+           (f->calls_inline && code_returns_at(code, f->offset));
+}
+
+/* Does the stack hold a frame that returned? m->frames holds its code
+ * entries if `indices_valid` (else they are looked up). The first `common`
+ * frames stand where the memo's did, whose returns were looked for then. */
+static bool has_returned_frame(const struct stack_resolver *r, const struct stack_memo *m,
+                               const struct raw_frame *frames, size_t depth, size_t common,
+                               bool indices_valid)
+{
+    bool maps = r->codes->layout->nreturn_opcodes != 0;
     for (size_t i = 0; i < depth; i++) {
-        if (frames[i].stack_depth != 0)
+        const struct raw_frame *f = &frames[depth - 1 - i];
+        if (f->stack_depth != 0 && !(maps && f->calls_inline && i >= common))
             continue;
-        uint32_t index = code_cache_find(r->codes, frames[i].code);
-        if (index != ID_NONE && code_cache_get(r->codes, index)->nlocalsplus > 0)
+        uint32_t index = indices_valid ? m->frames[i].code_index : code_cache_find(r->codes, f->code);
+        if (index != ID_NONE && returned(code_cache_get(r->codes, index), f))
             return true;
     }
     return false;
@@ -308,7 +321,8 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
     }
     if (status == RESOLVE_OK && end->wanted && !ends_at_stack_top(r, frames, end))
         status = RESOLVE_TORN;
-    if (status == RESOLVE_OK && has_popped_frame(r, frames, depth))
+    if (status == RESOLVE_OK &&
+        has_returned_frame(r, m, frames, depth, common, !truncated && epoch == r->codes->epoch))
         status = RESOLVE_TORN;
     if (status == RESOLVE_OK && r->snap->stats.misses != misses_before)
         status = RESOLVE_READ_LATE;

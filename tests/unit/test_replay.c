@@ -200,6 +200,55 @@ static void test_popped_caller(void **state)
     expect_refused(&r, &before, true);
 }
 
+/* Where a frame of code object `code` is shown to stand, in an edit. */
+typedef uint64_t (*position_fn)(struct replay *r, uint64_t code);
+
+/* Show every thread's inline caller (3.11–3.12) standing `where`: its stack
+ * must be refused. */
+static void refuse_inline_callers_at(const char *seed, position_fn where)
+{
+    struct replay r;
+    load(&r, seed);
+    const struct py_layout *l = &r.target.layout;
+    assert_true(l->inline_callers_started && l->nreturn_opcodes > 0);
+    struct profile before;
+    sample(&r, &before);
+    assert_true(before.stats.thread_samples > 0);
+
+    uint64_t frames[MAX_THREADS], positions[MAX_THREADS];
+    size_t count;
+    callers(&r, true, frames, MAX_THREADS, &count);
+    assert_true(count > 0);
+    for (size_t i = 0; i < count; i++) {
+        positions[i] = where(&r, read_u64(&r, frames[i] + l->frame.code));
+        assert_true(fake_memory_overlay(frames[i] + l->frame.position,
+                                        (const uint8_t *)&positions[i], sizeof(positions[i])));
+    }
+    expect_refused(&r, &before, false);
+}
+
+/* The first instruction of a code object. */
+static uint64_t first_instruction(struct replay *r, uint64_t code)
+{
+    return code + r->target.layout.code.code_adaptive;
+}
+
+/* The address of a return instruction in a code object (3.11–3.12). */
+static uint64_t a_return_in(struct replay *r, uint64_t code)
+{
+    const struct py_layout *l = &r->target.layout;
+    uint64_t units = read_u64(r, code + l->code.ob_size);
+    for (uint64_t u = 0; u < units; u++) {
+        uint64_t at = code + l->code.code_adaptive + u * 2;
+        uint8_t opcode = read_u8(r, at);
+        for (unsigned k = 0; k < l->nreturn_opcodes; k++)
+            if (opcode == l->return_opcodes[k])
+                return at;
+    }
+    fail_msg("no return instruction in the code object at %#llx", (unsigned long long)code);
+    return 0;
+}
+
 /*
  * 3.11–3.12: a frame that called another from its evaluation loop has run
  * past its first instruction. One shown there (a frame just called, with
@@ -208,25 +257,18 @@ static void test_popped_caller(void **state)
  */
 static void test_caller_at_first_instruction(void **state)
 {
-    const char *seed = *state;
-    struct replay r;
-    load(&r, seed);
-    const struct py_layout *l = &r.target.layout;
-    assert_true(l->inline_callers_started);
-    struct profile before;
-    sample(&r, &before);
-    assert_true(before.stats.thread_samples > 0);
+    refuse_inline_callers_at(*state, first_instruction);
+}
 
-    uint64_t frames[MAX_THREADS], first[MAX_THREADS];
-    size_t count;
-    callers(&r, true, frames, MAX_THREADS, &count);
-    assert_true(count > 0);
-    for (size_t i = 0; i < count; i++) {
-        first[i] = read_u64(&r, frames[i] + l->frame.code) + l->code.code_adaptive;
-        assert_true(fake_memory_overlay(frames[i] + l->frame.position, (const uint8_t *)&first[i],
-                                        sizeof(first[i])));
-    }
-    expect_refused(&r, &before, false);
+/*
+ * 3.11–3.12 leave a popped frame standing at its return. The frames above
+ * a frame just called, left over from an earlier, deeper call, are such
+ * frames: one that stands at a return with a frame called inline above it
+ * must not be reported.
+ */
+static void test_caller_at_return(void **state)
+{
+    refuse_inline_callers_at(*state, a_return_in);
 }
 
 /* A frame on the data stack whose callee is a generator's frame (called
@@ -293,6 +335,8 @@ int main(void)
         REPLAY_TEST(test_popped_caller, "3.15.2-churn_stack"),
         REPLAY_TEST(test_caller_at_first_instruction, "3.11.2-churn_stack"),
         REPLAY_TEST(test_caller_at_first_instruction, "3.12.1-churn_stack"),
+        REPLAY_TEST(test_caller_at_return, "3.11.2-churn_stack"),
+        REPLAY_TEST(test_caller_at_return, "3.12.1-churn_stack"),
         REPLAY_TEST(test_caller_changed_and_back, "3.13.0-churn_stack"),
         REPLAY_TEST(test_caller_changed_and_back, "3.15.2-churn_stack"),
     };
