@@ -23,6 +23,9 @@
 #include "internal/pycore_frame.h"
 #endif
 #include "internal/pycore_gil.h"
+#if PY_MINOR_VERSION >= 11 && PY_MINOR_VERSION <= 12
+#include "opcode.h"
+#endif
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,8 +103,15 @@ static void test_table_matches_headers(void **state)
     CHECK(l->inline_callers_started, true);
 #if PY_MINOR_VERSION == 11
     CHECK(l->frame.is_entry, offsetof(_PyInterpreterFrame, is_entry));
+    CHECK(l->nreturn_opcodes, 1);
+    CHECK(l->return_opcodes[0], RETURN_VALUE);
 #else
     CHECK(l->frame.is_entry, OFFSET_NONE);
+    CHECK(l->nreturn_opcodes, 4);
+    CHECK(l->return_opcodes[0], RETURN_VALUE);
+    CHECK(l->return_opcodes[1], RETURN_CONST);
+    CHECK(l->return_opcodes[2], INSTRUMENTED_RETURN_VALUE);
+    CHECK(l->return_opcodes[3], INSTRUMENTED_RETURN_CONST);
 #endif
     CHECK(l->code.qualname, offsetof(PyCodeObject, co_qualname));
     CHECK(l->code.code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
@@ -216,6 +226,7 @@ static void test_table_matches_headers(void **state)
     CHECK(l.code.localsplusnames, 127);
     CHECK(l.frame.is_entry, OFFSET_NONE);
     CHECK(l.inline_callers_started, false);
+    CHECK(l.nreturn_opcodes, 0);
     CHECK(l.code.filename, 114);
     CHECK(l.code.name, 115);
     CHECK(l.code.qualname, 116);
