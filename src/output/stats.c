@@ -30,9 +30,9 @@ void stats_write(FILE *f, const struct profile *p)
             (unsigned long long)c->plan_misses, (unsigned long long)c->plan_rebuilds,
             (unsigned long long)c->plan_unmapped);
     fprintf(f, "  code objects       %llu decoded, %llu replaced after their address was reused, "
-               "%llu unreadable\n",
+               "%llu unreadable, %llu refused as they died while read\n",
             (unsigned long long)c->code_decoded, (unsigned long long)c->code_replaced,
-            (unsigned long long)c->code_failed);
+            (unsigned long long)c->code_failed, (unsigned long long)c->code_raced);
     fprintf(f, "  code identity      %llu read, %llu proved by the generation counter%s\n",
             (unsigned long long)c->identity_checks, (unsigned long long)c->identity_checks_skipped,
             c->generation_broken ? " (counter distrusted after a failed self-check)" : "");

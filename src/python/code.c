@@ -14,6 +14,15 @@
 #define CODE_MAX_LOCALS (1 << 20)
 /* Bytecode scanned for return instructions, at most (code units). */
 #define CODE_MAX_SCANNED_UNITS ((int64_t)64 * 1024)
+/*
+ * A freed object's first word is no reference count but its allocator's
+ * link to the next free block: pymalloc's is 0 (none) or an address in the
+ * same pool, within an arena of the object. (glibc's tcache also overwrites
+ * the type word, and a debug build's fills it with dead bytes: the identity
+ * tells those.) A live object's count is small, or immortal (2^32-1 and up
+ * in 3.12+, flags in its upper half in 3.14+): never an address near it.
+ */
+#define FREE_LINK_REACH ((uint64_t)1 << 20)
 
 void code_cache_init(struct code_cache *c, struct remote *r, const struct py_layout *l,
                      uint64_t code_type)
@@ -83,6 +92,30 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
     return id;
 }
 
+/* Does the object whose header this is look alive (see FREE_LINK_REACH)? */
+static bool header_alive(const struct py_layout *l, const uint8_t *header, uint64_t addr)
+{
+    if (l->ob_refcnt == OFFSET_NONE)
+        return true;
+    uint64_t word = read_u64_at(header, l->ob_refcnt);
+    uint64_t distance = word > addr ? word - addr : addr - word;
+    return word != 0 && distance >= FREE_LINK_REACH;
+}
+
+bool code_identity_read(struct remote *r, const struct py_layout *l, uint64_t addr,
+                        struct code_identity *id, bool *alive)
+{
+    uint8_t header[CODE_HEADER_MAX];
+    if (l->code_read_size > sizeof(header) ||
+        remote_read(r, addr, header, l->code_read_size) != REMOTE_OK)
+        return false;
+    *id = code_identity_from(l, header);
+    if (alive)
+        *alive = header_alive(l, header, addr);
+    return remote_read(r, id->plain_name + l->unicode.hash, &id->name_hash,
+                       sizeof(id->name_hash)) == REMOTE_OK;
+}
+
 /* co_nlocalsplus, as the length of the tuple of local names (3.13+; a tuple
  * is a var-object like the code object); -1 if unknown. The tuple lives as
  * long as the code object, whose identity the caller has checked. */
@@ -150,6 +183,18 @@ static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_
     return true;
 }
 
+/* Is the object at `addr`, read again now that its strings are in, the
+ * one `id` describes, and alive (code.h)? Its name's hash, part of the
+ * identity, is read again too: a name whose memory went to another string
+ * shows that string's. */
+static bool still_itself(struct code_cache *c, uint64_t addr, const struct code_identity *id)
+{
+    struct code_identity now;
+    bool alive;
+    return code_identity_read(c->remote, c->layout, addr, &now, &alive) && alive &&
+           code_identity_equal(&now, id);
+}
+
 uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const struct code_identity *id)
 {
     c->stats.lookups++;
@@ -162,6 +207,11 @@ uint32_t code_cache_resolve(struct code_cache *c, uint64_t addr, const struct co
     struct py_code fresh;
     if (!decode_entry(c, addr, id, &fresh)) {
         c->stats.failed++;
+        return ID_NONE;
+    }
+    if (!still_itself(c, addr, id)) {
+        entry_release(&fresh);
+        c->stats.raced++;
         return ID_NONE;
     }
     c->stats.decoded++;

@@ -9,6 +9,12 @@
  * re-reads those header fields with every sample (they come in the sample's
  * batched read), and a mismatch replaces the entry — a profile never shows a
  * dead function's name for a new one.
+ *
+ * Decoding reads the object's strings after the sample that found it, maybe
+ * long after (strobe can be descheduled): by then the object may have died
+ * and its name's memory been given to another string. So a decode is kept
+ * only if, read again once its strings are in, the object still has the
+ * identity the sample saw and still looks alive: then they were its strings.
  */
 #ifndef STROBE_PYTHON_CODE_H
 #define STROBE_PYTHON_CODE_H
@@ -70,6 +76,9 @@ struct py_code {
 
 struct code_cache_stats {
     uint64_t lookups, decoded, replaced, failed, clears;
+    /* Decodes refused because the object died or changed while its strings
+     * were read (not in failed). */
+    uint64_t raced;
 };
 
 struct code_cache {
@@ -89,9 +98,18 @@ void code_cache_init(struct code_cache *c, struct remote *r, const struct py_lay
                      uint64_t code_type);
 void code_cache_free(struct code_cache *c);
 
+/* Room for the identity fields of a code object (3.14: 144 bytes). */
+#define CODE_HEADER_MAX 512
+
 /* Identity fields from a header of layout->code_read_size bytes, all but
  * name_hash (which needs a read of the co_name string at plain_name). */
 struct code_identity code_identity_from(const struct py_layout *l, const uint8_t *header);
+
+/* The whole identity of the code object at `addr`, read from the target
+ * now; *alive (if not NULL) tells whether the object looks alive rather
+ * than freed (see code.c). false if it cannot be read. */
+bool code_identity_read(struct remote *r, const struct py_layout *l, uint64_t addr,
+                        struct code_identity *id, bool *alive);
 
 /*
  * The entry for the code object at `addr` whose identity (as read in this

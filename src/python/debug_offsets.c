@@ -212,7 +212,9 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
         .internal_owner_min = 3,
         .runtime.main_thread = OFFSET_NONE,
         .cframe.current_frame = OFFSET_NONE,
-        .frame.refcount = OFFSET_NONE,
+        /* Not in the table: word 0 of every object in a GIL build (a
+         * free-threaded one is refused above). */
+        .ob_refcnt = 0,
         .frame.state = OFFSET_NONE,
         .frame.is_entry = OFFSET_NONE,
         .frame_specials_words = OFFSET_NONE,

@@ -112,7 +112,7 @@ static bool same_activation(const struct py_layout *l, const uint8_t *a, const u
 static bool frame_object_alive(const struct py_layout *l, const uint8_t *frame)
 {
     int64_t refcount;
-    memcpy(&refcount, frame + l->frame.refcount, sizeof(refcount));
+    memcpy(&refcount, frame + l->ob_refcnt, sizeof(refcount));
     int8_t state = (int8_t)frame[l->frame.state];
     return refcount > 0 && state >= 0 && state < 32 &&
            (l->frame_live_states & (1u << state)) != 0;

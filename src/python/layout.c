@@ -22,12 +22,14 @@ void layout_finish(struct py_layout *l)
     l->frame_read_size = MAX(MAX(field_end(l->frame.back, ptr), field_end(l->frame.code, ptr)),
                              MAX(field_end(l->frame.position, position_size),
                                  field_end(l->frame.owner, 1)));
-    l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.refcount, ptr));
+    if (l->frame_model == FRAME_MODEL_OBJECT)
+        l->frame_read_size = MAX(l->frame_read_size, field_end(l->ob_refcnt, ptr));
     l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.state, 1));
     l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.stack_depth, ptr));
     l->frame_read_size = MAX(l->frame_read_size, field_end(l->frame.is_entry, 1));
 
     l->code_read_size = MAX(field_end(l->ob_type, ptr), field_end(l->code.ob_size, ptr));
+    l->code_read_size = MAX(l->code_read_size, field_end(l->ob_refcnt, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.firstlineno, 4));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.filename, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.name, ptr));

@@ -108,8 +108,6 @@ struct py_layout {
         uint32_t code;              /* f_code or f_executable */
         uint32_t position;          /* f_lasti (int) or prev_instr/instr_ptr */
         uint32_t owner;             /* OFFSET_NONE for frame objects */
-        uint32_t refcount;          /* ob_refcnt of a frame object; 0 once freed
-                                       (OFFSET_NONE for interpreter frames) */
         uint32_t state;             /* f_executing or f_state, a byte (3.8–3.10) */
         /* How much of localsplus a frame holds (3.11+: see
          * stack_depth_is_pointer): co_nlocalsplus or more in a live frame,
@@ -166,6 +164,10 @@ struct py_layout {
         uint32_t compact_data;      /* sizeof(PyCompactUnicodeObject) */
     } unicode;
     uint32_t ob_type;
+    /* Every object's reference count, a word (GIL builds; 3.14+ keep flags in
+     * its upper half). A frame object's is 0 once it is freed; see code.c
+     * for what a freed code object's shows. */
+    uint32_t ob_refcnt;
 
     /* Bytes to read to cover every field above, per object. Derived by
      * layout_finish() from the offsets. */

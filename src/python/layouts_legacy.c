@@ -15,6 +15,7 @@
 /* Fields common to every legacy version. */
 #define BYTES_LAYOUT { .ob_size = 16, .ob_sval = 32 }
 #define OB_TYPE 8
+#define OB_REFCNT 0
 /* PEP 393 string headers: with the wstr fields (<= 3.11) and without. */
 #define UNICODE_WITH_WSTR { .length = 16, .hash = 24, .state = 32, .ascii_data = 48, .compact_data = 72 }
 #define UNICODE_NO_WSTR { .length = 16, .hash = 24, .state = 32, .ascii_data = 40, .compact_data = 56 }
@@ -34,7 +35,7 @@
                 .native_thread_id = OFFSET_NONE, .datastack_top = OFFSET_NONE,                   \
                 .datastack_limit = OFFSET_NONE },                                                \
     .cframe = { .current_frame = OFFSET_NONE },                                                  \
-    .frame = { .back = 24, .code = 32, .position = 104, .owner = OFFSET_NONE, .refcount = 0,     \
+    .frame = { .back = 24, .code = 32, .position = 104, .owner = OFFSET_NONE,                  \
                .state = 116, .stack_depth = OFFSET_NONE, .localsplus = OFFSET_NONE,            \
                .is_entry = OFFSET_NONE },                                                        \
     .frame_live_states = 1u << 1,     /* f_executing */                                          \
@@ -45,6 +46,7 @@
     .bytes = BYTES_LAYOUT,                                                                       \
     .unicode = UNICODE_WITH_WSTR,                                                                \
     .ob_type = OB_TYPE,                                                                          \
+    .ob_refcnt = OB_REFCNT,                                                                      \
 }
 
 static const struct py_layout layout_3_8 = LAYOUT_3_8_OR_3_9(1152);
@@ -63,7 +65,7 @@ static const struct py_layout layout_3_10 = {
                 .native_thread_id = OFFSET_NONE, .datastack_top = OFFSET_NONE,
                 .datastack_limit = OFFSET_NONE },
     .cframe = { .current_frame = OFFSET_NONE },
-    .frame = { .back = 24, .code = 32, .position = 96, .owner = OFFSET_NONE, .refcount = 0,
+    .frame = { .back = 24, .code = 32, .position = 96, .owner = OFFSET_NONE,
                .state = 108, .stack_depth = OFFSET_NONE, .localsplus = OFFSET_NONE,
                .is_entry = OFFSET_NONE },
     .frame_live_states = 1u << 0 | 1u << 2,  /* FRAME_EXECUTING, FRAME_UNWINDING */
@@ -74,6 +76,7 @@ static const struct py_layout layout_3_10 = {
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_WITH_WSTR,
     .ob_type = OB_TYPE,
+    .ob_refcnt = OB_REFCNT,
 };
 
 static const struct py_layout layout_3_11 = {
@@ -88,7 +91,7 @@ static const struct py_layout layout_3_11 = {
     .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 56, .thread_id = 152,
                 .native_thread_id = 160, .datastack_top = 304, .datastack_limit = 312 },
     .cframe = { .current_frame = 8 },
-    .frame = { .back = 48, .code = 32, .position = 56, .owner = 69, .refcount = OFFSET_NONE,
+    .frame = { .back = 48, .code = 32, .position = 56, .owner = 69,
                .state = OFFSET_NONE, .stack_depth = 64, .localsplus = 72, .is_entry = 68 },
     .inline_callers_started = true,
     .return_opcodes = { 83 },           /* RETURN_VALUE */
@@ -99,6 +102,7 @@ static const struct py_layout layout_3_11 = {
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_WITH_WSTR,
     .ob_type = OB_TYPE,
+    .ob_refcnt = OB_REFCNT,
 };
 
 /* 3.12 introduced shim frames owned by the C stack (owner 3). */
@@ -114,7 +118,7 @@ static const struct py_layout layout_3_12 = {
     .tstate = { .prev = 0, .next = 8, .interp = 16, .frame = 56, .thread_id = 136,
                 .native_thread_id = 144, .datastack_top = 240, .datastack_limit = 248 },
     .cframe = { .current_frame = 0 },
-    .frame = { .back = 8, .code = 0, .position = 56, .owner = 70, .refcount = OFFSET_NONE,
+    .frame = { .back = 8, .code = 0, .position = 56, .owner = 70,
                .state = OFFSET_NONE, .stack_depth = 64, .localsplus = 72,
                .is_entry = OFFSET_NONE },
     .inline_callers_started = true,
@@ -127,6 +131,7 @@ static const struct py_layout layout_3_12 = {
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_NO_WSTR,
     .ob_type = OB_TYPE,
+    .ob_refcnt = OB_REFCNT,
 };
 
 const struct py_layout *layout_legacy_for(unsigned minor)

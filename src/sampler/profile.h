@@ -57,6 +57,7 @@ struct profile_costs {
     uint64_t plan_hits, plan_misses, plan_rebuilds;
     uint64_t plan_unmapped;                 /* planned ranges found unmapped */
     uint64_t code_decoded, code_replaced, code_failed;
+    uint64_t code_raced;                    /* died while decoded: refused */
     uint64_t frames_reused, frames_resolved;    /* by the per-thread stack memo */
     uint64_t identity_checks;               /* code objects re-read to prove identity */
     uint64_t identity_checks_skipped;       /* proved by the code generation instead */

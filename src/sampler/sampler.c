@@ -359,6 +359,7 @@ static void record_costs(struct sampler *s)
     c->code_decoded = s->codes.stats.decoded;
     c->code_replaced = s->codes.stats.replaced;
     c->code_failed = s->codes.stats.failed;
+    c->code_raced = s->codes.stats.raced;
     c->frames_reused = s->resolver.frames_reused;
     c->frames_resolved = s->resolver.frames_resolved;
     c->identity_checks = s->resolver.identity_checks;

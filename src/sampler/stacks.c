@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for the identity fields of a code object (3.14: 144 bytes). */
-#define CODE_HEADER_MAX 512
 /* A thread not seen for this many samples has ended: forget its memo. */
 #define MEMO_EXPIRE_SAMPLES 4096
 
@@ -119,25 +117,17 @@ static bool read_identity(struct stack_resolver *r, uint64_t addr, bool direct,
                           struct code_identity *id)
 {
     const struct py_layout *l = r->codes->layout;
-    uint8_t header_copy[CODE_HEADER_MAX];
-    const uint8_t *header = NULL;
-    if (!direct)
-        header = snapshot_get_late(r->snap, addr, l->code_read_size);
-    else if (l->code_read_size <= sizeof(header_copy) &&
-             remote_read(r->snap->remote, addr, header_copy, l->code_read_size) == REMOTE_OK)
-        header = header_copy;
+    if (direct)
+        return code_identity_read(r->snap->remote, l, addr, id, NULL);
+    const uint8_t *header = snapshot_get_late(r->snap, addr, l->code_read_size);
     if (!header)
         return false;
     *id = code_identity_from(l, header);
-    uint64_t hash_at = id->plain_name + l->unicode.hash;
-    if (!direct) {
-        const void *hash = snapshot_get_late(r->snap, hash_at, sizeof(id->name_hash));
-        if (hash)
-            memcpy(&id->name_hash, hash, sizeof(id->name_hash));
-        return hash != NULL;
-    }
-    return remote_read(r->snap->remote, hash_at, &id->name_hash, sizeof(id->name_hash)) ==
-           REMOTE_OK;
+    const void *hash = snapshot_get_late(r->snap, id->plain_name + l->unicode.hash,
+                                         sizeof(id->name_hash));
+    if (hash)
+        memcpy(&id->name_hash, hash, sizeof(id->name_hash));
+    return hash != NULL;
 }
 
 /* Read the identity of e's code object and compare. */

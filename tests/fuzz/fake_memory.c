@@ -18,6 +18,7 @@ struct region {
     uint32_t len;
     const uint8_t *bytes;
     uint64_t trigger;           /* shown while this byte's copies are odd (0: always) */
+    bool sticky;                /* ... or from its first copy on */
     bool shown;                 /* to the copy being made */
     uint32_t copies;            /* copies of the trigger */
 };
@@ -56,30 +57,37 @@ int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *heade
         at += region_header;
         if (len > size - at)
             len = (uint32_t)(size - at);
-        regions[nregions++] = (struct region){ addr, len, data + at, 0, true, 0 };
+        regions[nregions++] = (struct region){ addr, len, data + at, 0, false, true, 0 };
         at += len;
     }
     return 1;
 }
 
-static int overlay(uint64_t trigger, uint64_t addr, const uint8_t *bytes, uint32_t len)
+static int overlay(uint64_t trigger, bool sticky, uint64_t addr, const uint8_t *bytes,
+                   uint32_t len)
 {
     if (nregions >= FAKE_MAX_REGIONS)
         return 0;
-    regions[nregions++] = (struct region){ addr, len, bytes, trigger, trigger == 0, 0 };
+    regions[nregions++] = (struct region){ addr, len, bytes, trigger, sticky, trigger == 0, 0 };
     ntriggered += trigger != 0;
     return 1;
 }
 
 int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len)
 {
-    return overlay(0, addr, bytes, len);
+    return overlay(0, false, addr, bytes, len);
 }
 
 int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                                 uint32_t len)
 {
-    return trigger ? overlay(trigger, addr, bytes, len) : 0;
+    return trigger ? overlay(trigger, false, addr, bytes, len) : 0;
+}
+
+int fake_memory_overlay_after(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
+                              uint32_t len)
+{
+    return trigger ? overlay(trigger, true, addr, bytes, len) : 0;
 }
 
 /* A copy of [addr, addr+len) is made: the regions it triggers turn. */
@@ -88,7 +96,7 @@ static void count_copy(uint64_t addr, size_t len)
     for (size_t i = 0; ntriggered && i < nregions; i++) {
         struct region *r = &regions[i];
         if (r->trigger && r->trigger >= addr && r->trigger - addr < len)
-            r->shown = ++r->copies % 2 == 1;
+            r->shown = ++r->copies % 2 == 1 || r->sticky;
     }
 }
 

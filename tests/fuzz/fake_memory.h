@@ -50,6 +50,11 @@ int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len);
 int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                                 uint32_t len);
 
+/* The same, but shown from the first copy of the byte at `trigger` on:
+ * memory that changes for good while strobe reads (an object dying). */
+int fake_memory_overlay_after(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
+                              uint32_t len);
+
 /* A target as attaching to the recorded one would find it: its addresses,
  * and its layout (a table for 3.8–3.12, the recorded debug offsets for
  * 3.13+). false if strobe cannot profile that version or memory. */

@@ -37,6 +37,14 @@
 /* _PyFrameOwner: on its thread's data stack, or in a generator. */
 #define OWNED_BY_THREAD 0
 #define OWNED_BY_GENERATOR 1
+/* _PyStackRef tag bits (3.14+). */
+#define STACKREF_TAG_MASK 7
+/* PEP 393 state: all ASCII. */
+#define STR_ASCII_BIT (1u << 6)
+/* A name no recorded function has: the first character of a reused name. */
+#define REUSED_NAME_MARK '#'
+/* Where a freed object's allocator link may point: a block further on. */
+#define FREED_NEIGHBOUR 512
 
 struct replay {
     uint8_t *data;
@@ -73,6 +81,15 @@ static void sample(struct replay *r, struct profile *p)
         p->stats.samples++;
     }
     sampler_delete(s);
+}
+
+/* Load a recording and sample it as it was recorded, into `before`: some
+ * stacks must come out. */
+static void load_and_sample(struct replay *r, const char *seed, struct profile *before)
+{
+    load(r, seed);
+    sample(r, before);
+    assert_true(before->stats.thread_samples > 0);
 }
 
 static uint64_t read_u64(struct replay *r, uint64_t addr)
@@ -172,12 +189,10 @@ static void test_popped_caller(void **state)
 {
     const char *seed = *state;
     struct replay r;
-    load(&r, seed);
+    struct profile before;
+    load_and_sample(&r, seed, &before);
     const struct py_layout *l = &r.target.layout;
     assert_int_not_equal(l->frame.stack_depth, OFFSET_NONE);
-    struct profile before;
-    sample(&r, &before);
-    assert_true(before.stats.thread_samples > 0);
 
     uint64_t frames[MAX_THREADS];
     uint8_t popped[MAX_THREADS][sizeof(uint64_t)];
@@ -208,12 +223,10 @@ typedef uint64_t (*position_fn)(struct replay *r, uint64_t code);
 static void refuse_inline_callers_at(const char *seed, position_fn where)
 {
     struct replay r;
-    load(&r, seed);
+    struct profile before;
+    load_and_sample(&r, seed, &before);
     const struct py_layout *l = &r.target.layout;
     assert_true(l->inline_callers_started && l->nreturn_opcodes > 0);
-    struct profile before;
-    sample(&r, &before);
-    assert_true(before.stats.thread_samples > 0);
 
     uint64_t frames[MAX_THREADS], positions[MAX_THREADS];
     size_t count;
@@ -306,11 +319,9 @@ static void test_caller_changed_and_back(void **state)
 {
     const char *seed = *state;
     struct replay r;
-    load(&r, seed);
-    const struct py_layout *l = &r.target.layout;
     struct profile before;
-    sample(&r, &before);
-    assert_true(before.stats.thread_samples > 0);
+    load_and_sample(&r, seed, &before);
+    const struct py_layout *l = &r.target.layout;
     uint64_t anchor = 0;
     uint64_t caller = caller_of_generator(&r, &anchor);
     if (!caller)
@@ -321,6 +332,86 @@ static void test_caller_changed_and_back(void **state)
     assert_true(fake_memory_overlay_between(anchor, caller + l->frame.position,
                                             (const uint8_t *)&moved, sizeof(moved)));
     expect_refused(&r, &before, false);
+}
+
+/* The code object of a thread's innermost Python frame (the first thread
+ * that has one). */
+static uint64_t innermost_code(struct replay *r)
+{
+    const struct py_layout *l = &r->target.layout;
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(r, threads);
+    for (size_t i = 0; i < nthreads; i++) {
+        uint64_t frame = threads[i].leaf_frame;
+        for (int n = 0; frame && n < MAX_FRAMES_TO_CALLER; n++) {
+            bool python = l->frame.owner == OFFSET_NONE ||
+                          read_u8(r, frame + l->frame.owner) < l->internal_owner_min;
+            uint64_t code = read_u64(r, frame + l->frame.code) & ~(uint64_t)STACKREF_TAG_MASK;
+            if (python && code)
+                return code;
+            frame = read_u64(r, frame + l->frame.back);
+        }
+    }
+    fail_msg("no thread of the recording runs Python code");
+    return 0;
+}
+
+/* Does any frame of the profile have a function name starting with c? */
+static bool has_name_starting(const struct profile *p, char c)
+{
+    for (size_t i = 0; i < p->symbols.count; i++)
+        if (symbols_str(&p->symbols, p->symbols.frames[i].name)[0] == c)
+            return true;
+    return false;
+}
+
+/*
+ * A code object that dies once a sample has seen it, before its strings are
+ * read: its memory is freed (its first word becomes the allocator's link,
+ * `free_link`) and its name's memory goes to another string. The name read
+ * then is that string's, and must never be reported: the stacks that hold
+ * the dead object are errors.
+ */
+static void refuse_code_freed_while_read(const char *seed, bool link_near)
+{
+    struct replay r;
+    struct profile before;
+    load_and_sample(&r, seed, &before);
+    const struct py_layout *l = &r.target.layout;
+    assert_false(has_name_starting(&before, REUSED_NAME_MARK));
+
+    uint64_t code = innermost_code(&r);
+    uint64_t name = read_u64(&r, code + l->code.name);
+    uint64_t shown = read_u64(&r, code + (l->code.qualname != OFFSET_NONE ? l->code.qualname
+                                                                         : l->code.name));
+    assert_true(read_u8(&r, shown + l->unicode.state) & STR_ASCII_BIT);
+    /* In a pymalloc pool: the next free block, or none. */
+    uint64_t free_link = link_near ? code + FREED_NEIGHBOUR : 0;
+    uint64_t other_hash = read_u64(&r, name + l->unicode.hash) ^ 1;
+    uint8_t mark = REUSED_NAME_MARK;
+    /* From the sample's read of the name's hash, which comes after the
+     * frames: the object was alive when they were copied. */
+    uint64_t trigger = name + l->unicode.hash;
+    assert_true(fake_memory_overlay_after(trigger, code + l->ob_refcnt,
+                                          (const uint8_t *)&free_link, sizeof(free_link)));
+    assert_true(fake_memory_overlay_after(trigger, name + l->unicode.hash,
+                                          (const uint8_t *)&other_hash, sizeof(other_hash)));
+    assert_true(fake_memory_overlay_after(trigger, shown + l->unicode.ascii_data, &mark, 1));
+
+    struct profile after;
+    sample(&r, &after);
+    assert_false(has_name_starting(&after, REUSED_NAME_MARK));
+    assert_true(after.stats.errors[SAMPLE_ERROR_NOT_CODE] >
+                before.stats.errors[SAMPLE_ERROR_NOT_CODE]);
+    profile_free(&before);
+    profile_free(&after);
+    free(r.data);
+}
+
+static void test_code_freed_while_read(void **state)
+{
+    refuse_code_freed_while_read(*state, false);
+    refuse_code_freed_while_read(*state, true);
 }
 
 /* Each test runs over the recordings of the versions it is about (for a
@@ -339,6 +430,14 @@ int main(void)
         REPLAY_TEST(test_caller_at_return, "3.12.1-churn_stack"),
         REPLAY_TEST(test_caller_changed_and_back, "3.13.0-churn_stack"),
         REPLAY_TEST(test_caller_changed_and_back, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.8.18-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.9.18-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.11.2-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.12.1-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.13.0-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_code_freed_while_read, "3.15.2-churn_stack"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
