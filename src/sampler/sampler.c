@@ -65,6 +65,8 @@ enum attempt {
     ATTEMPT_OK,
     ATTEMPT_TORN,       /* caught changing while read: worth another look */
     ATTEMPT_UNCHECKED,  /* read, but without the copies to prove it held still */
+    ATTEMPT_NEWS,       /* read, with code identities the frames cannot vouch
+                           for (stacks.h): worth a whole new read */
     ATTEMPT_FAILED,     /* unreadable, or not a stack at all */
     ATTEMPT_GONE,
 };
@@ -120,6 +122,8 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
         return ATTEMPT_TORN;
     case RESOLVE_READ_LATE:
         return ATTEMPT_UNCHECKED;
+    case RESOLVE_NEWS:
+        return ATTEMPT_NEWS;
     case RESOLVE_NOT_CODE:
         *error = SAMPLE_ERROR_NOT_CODE;
         return ATTEMPT_FAILED;
@@ -171,11 +175,11 @@ static bool look_again(struct sampler *s, enum attempt a)
 }
 
 /*
- * Sample one thread. A stack caught changing while it was read gets up to
- * SAMPLE_MAX_LOOKS looks in all; one whose frames had no second copies yet
- * (it moved somewhere new) or could not be read gets one more, with the plan
- * extended. Only then is it an error — for this thread only. false if the
- * target is gone.
+ * Sample one thread. A stack caught changing while it was read, or with
+ * code objects new to strobe, gets up to SAMPLE_MAX_LOOKS looks in all; one
+ * whose frames had no second copies yet (it moved somewhere new) or could
+ * not be read gets one more, with the plan extended. Only then is it an
+ * error — for this thread only. false if the target is gone.
  */
 static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t weight_ns)
 {
@@ -184,7 +188,7 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
     bool replanned = false;
     for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
          looks++) {
-        if (a != ATTEMPT_TORN) {
+        if (a != ATTEMPT_TORN && a != ATTEMPT_NEWS) {
             if (replanned)
                 break;  /* moved again, out of what was planned */
             replanned = true;

@@ -276,7 +276,7 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                 : r->sample_no % GENERATION_SELF_CHECK_SAMPLES == 0 ? PROOF_SELF_CHECK
                                                                                    : PROOF_BY_GENERATION;
     uint32_t parent = calltree_root(tree, tid);
-    uint64_t misses_before = r->snap->stats.misses;
+    uint64_t misses_before = r->snap->stats.misses, decoded_before = r->codes->stats.decoded;
     size_t common = 0;
     if (truncated) {
         /* Rare: no memo for cut stacks, they start at a marker frame. */
@@ -316,6 +316,8 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         status = RESOLVE_TORN;
     if (status == RESOLVE_OK && r->snap->stats.misses != misses_before)
         status = RESOLVE_READ_LATE;
+    else if (status == RESOLVE_OK && r->codes->stats.decoded != decoded_before)
+        status = RESOLVE_NEWS;
     /* If resolving replaced or cleared cache entries, the indices kept for
      * the frames before that point may be stale: start afresh next time. */
     m->depth = status != RESOLVE_OK || truncated || epoch != r->codes->epoch ? 0 : (uint32_t)depth;

@@ -89,6 +89,8 @@ enum resolve_status {
     RESOLVE_READ_LATE,      /* a code identity had to be read on demand: after
                                its frame may have ended and the object been
                                replaced. Look again, with it in the plan. */
+    RESOLVE_NEWS,           /* a code object was decoded: its identity is news
+                               the frames cannot vouch for. Look again. */
 };
 
 /*
@@ -103,7 +105,12 @@ enum resolve_status {
  * after them, in the same read: one read on demand comes after this sample's
  * processing, when the frame pointing to it may have ended and its object
  * died and been replaced at the same address (code churn). Such a stack is
- * RESOLVE_READ_LATE; its identities join the plan for the next look.
+ * RESOLVE_READ_LATE; its identities join the plan for the next look. Even
+ * within one read that can happen (the kernel copies for as long as it
+ * takes, and can be preempted), so an identity not known before (a code
+ * object decoded now) is news the frames cannot vouch for either: the stack
+ * is RESOLVE_NEWS, and the next look, which reads frames and identities
+ * again, must find the identity now known.
  */
 enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
                                        const struct raw_frame *frames, size_t depth,

@@ -17,8 +17,12 @@ struct region {
     uint64_t addr;
     uint32_t len;
     const uint8_t *bytes;
-    uint64_t trigger;           /* shown while this byte's copies are odd (0: always) */
-    bool sticky;                /* ... or from its first copy on */
+    /* Shown (if trigger is not 0) while this byte has been copied `from`
+     * times or more and fewer than `until`, and, if `alternate`, an odd
+     * number of times. */
+    uint64_t trigger;
+    uint32_t from, until;
+    bool alternate;
     bool shown;                 /* to the copy being made */
     uint32_t copies;            /* copies of the trigger */
 };
@@ -41,6 +45,15 @@ static uint32_t get_u32(const uint8_t *p)
     return v;
 }
 
+/* Room for another region, or NULL. */
+static struct region *new_region(uint64_t addr, const uint8_t *bytes, uint32_t len)
+{
+    if (nregions >= FAKE_MAX_REGIONS)
+        return NULL;
+    regions[nregions] = (struct region){ addr, len, bytes, 0, 0, 0, false, true, 0 };
+    return &regions[nregions++];
+}
+
 int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *header)
 {
     nregions = ntriggered = 0;
@@ -51,43 +64,56 @@ int fake_memory_load(const uint8_t *data, size_t size, struct fake_header *heade
         return 0;
     size_t at = sizeof(*header);
     const size_t region_header = sizeof(uint64_t) + sizeof(uint32_t);
-    while (at + region_header <= size && nregions < FAKE_MAX_REGIONS) {
+    while (at + region_header <= size) {
         uint64_t addr = get_u64(data + at);
         uint32_t len = get_u32(data + at + sizeof(uint64_t));
         at += region_header;
         if (len > size - at)
             len = (uint32_t)(size - at);
-        regions[nregions++] = (struct region){ addr, len, data + at, 0, false, true, 0 };
+        if (!new_region(addr, data + at, len))
+            break;
         at += len;
     }
     return 1;
 }
 
-static int overlay(uint64_t trigger, bool sticky, uint64_t addr, const uint8_t *bytes,
-                   uint32_t len)
+/* A region shown according to the copies of `trigger` (see struct region). */
+static int triggered(uint64_t trigger, uint32_t from, uint32_t until, bool alternate,
+                     uint64_t addr, const uint8_t *bytes, uint32_t len)
 {
-    if (nregions >= FAKE_MAX_REGIONS)
+    struct region *r = trigger ? new_region(addr, bytes, len) : NULL;
+    if (!r)
         return 0;
-    regions[nregions++] = (struct region){ addr, len, bytes, trigger, sticky, trigger == 0, 0 };
-    ntriggered += trigger != 0;
+    r->trigger = trigger;
+    r->from = from;
+    r->until = until;
+    r->alternate = alternate;
+    r->shown = from == 0;
+    ntriggered++;
     return 1;
 }
 
 int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len)
 {
-    return overlay(0, false, addr, bytes, len);
+    return new_region(addr, bytes, len) != NULL;
 }
 
 int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                                 uint32_t len)
 {
-    return trigger ? overlay(trigger, false, addr, bytes, len) : 0;
+    return triggered(trigger, 1, UINT32_MAX, true, addr, bytes, len);
 }
 
 int fake_memory_overlay_after(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                               uint32_t len)
 {
-    return trigger ? overlay(trigger, true, addr, bytes, len) : 0;
+    return triggered(trigger, 1, UINT32_MAX, false, addr, bytes, len);
+}
+
+int fake_memory_overlay_window(uint64_t trigger, uint32_t from, uint32_t until, uint64_t addr,
+                               const uint8_t *bytes, uint32_t len)
+{
+    return triggered(trigger, from, until, false, addr, bytes, len);
 }
 
 /* A copy of [addr, addr+len) is made: the regions it triggers turn. */
@@ -95,8 +121,11 @@ static void count_copy(uint64_t addr, size_t len)
 {
     for (size_t i = 0; ntriggered && i < nregions; i++) {
         struct region *r = &regions[i];
-        if (r->trigger && r->trigger >= addr && r->trigger - addr < len)
-            r->shown = ++r->copies % 2 == 1 || r->sticky;
+        if (r->trigger && r->trigger >= addr && r->trigger - addr < len) {
+            r->copies++;
+            r->shown = r->copies >= r->from && r->copies < r->until &&
+                       (!r->alternate || r->copies % 2 == 1);
+        }
     }
 }
 

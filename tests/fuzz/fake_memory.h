@@ -55,6 +55,12 @@ int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *
 int fake_memory_overlay_after(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                               uint32_t len);
 
+/* The same, but shown only once the byte at `trigger` has been copied
+ * `from` times and until it is copied for the `until`-th time: memory that
+ * changes at a chosen point of a read and changes back. */
+int fake_memory_overlay_window(uint64_t trigger, uint32_t from, uint32_t until, uint64_t addr,
+                               const uint8_t *bytes, uint32_t len);
+
 /* A target as attaching to the recorded one would find it: its addresses,
  * and its layout (a table for 3.8–3.12, the recorded debug offsets for
  * 3.13+). false if strobe cannot profile that version or memory. */

@@ -28,6 +28,8 @@
 /* Enough samples for the plan to settle and each stack to get every look. */
 #define REPLAY_SAMPLES 4
 #define REPLAY_SAMPLE_NS 1000000
+/* Samples before every stack is proved, and before any is left at rest. */
+#define SETTLE_SAMPLES 2
 /* A pid no process has (pid_max is at most 2^22): /proc lookups fail. */
 #define REPLAY_PID 0x7ffffff0
 /* Frames looked through for a caller on the data stack. */
@@ -334,34 +336,60 @@ static void test_caller_changed_and_back(void **state)
     expect_refused(&r, &before, false);
 }
 
-/* The code object of a thread's innermost Python frame (the first thread
- * that has one). */
-static uint64_t innermost_code(struct replay *r)
+/* A thread's innermost Python frame; 0 if none, or not recorded. */
+static uint64_t innermost_python_frame(struct replay *r, const struct py_thread *thread)
 {
     const struct py_layout *l = &r->target.layout;
+    uint64_t frame = thread->leaf_frame, code;
+    uint8_t owner = 0;
+    for (int n = 0; frame && n < MAX_FRAMES_TO_CALLER; n++) {
+        if (remote_read(&r->target.remote, frame + l->frame.code, &code, sizeof(code)) !=
+                REMOTE_OK ||
+            (l->frame.owner != OFFSET_NONE &&
+             remote_read(&r->target.remote, frame + l->frame.owner, &owner, 1) != REMOTE_OK))
+            return 0;
+        if (code && (l->frame.owner == OFFSET_NONE || owner < l->internal_owner_min))
+            return frame;
+        frame = read_u64(r, frame + l->frame.back);
+    }
+    return 0;
+}
+
+/* The code object a frame runs. */
+static uint64_t code_of(struct replay *r, uint64_t frame)
+{
+    return read_u64(r, frame + r->target.layout.frame.code) & ~(uint64_t)STACKREF_TAG_MASK;
+}
+
+/* The code object of the first thread's innermost Python frame. */
+static uint64_t innermost_code(struct replay *r)
+{
     struct py_thread threads[MAX_THREADS];
     size_t nthreads = read_threads(r, threads);
     for (size_t i = 0; i < nthreads; i++) {
-        uint64_t frame = threads[i].leaf_frame;
-        for (int n = 0; frame && n < MAX_FRAMES_TO_CALLER; n++) {
-            bool python = l->frame.owner == OFFSET_NONE ||
-                          read_u8(r, frame + l->frame.owner) < l->internal_owner_min;
-            uint64_t code = read_u64(r, frame + l->frame.code) & ~(uint64_t)STACKREF_TAG_MASK;
-            if (python && code)
-                return code;
-            frame = read_u64(r, frame + l->frame.back);
-        }
+        uint64_t frame = innermost_python_frame(r, &threads[i]);
+        if (frame)
+            return code_of(r, frame);
     }
     fail_msg("no thread of the recording runs Python code");
     return 0;
 }
 
-/* Does any frame of the profile have a function name starting with c? */
-static bool has_name_starting(const struct profile *p, char c)
+/* Does a stack of the profile (one with samples) hold a function whose
+ * name starts with c? */
+static bool reported_name_starting(const struct profile *p, char c)
 {
-    for (size_t i = 0; i < p->symbols.count; i++)
-        if (symbols_str(&p->symbols, p->symbols.frames[i].name)[0] == c)
-            return true;
+    const struct calltree *tree = &p->tree;
+    for (size_t i = 0; i < tree->count; i++) {
+        if (!tree->nodes[i].self_samples)
+            continue;
+        for (uint32_t n = (uint32_t)i; tree->nodes[n].parent != ID_NONE;
+             n = tree->nodes[n].parent) {
+            const struct frame_sym *f = symbols_get(&p->symbols, tree->nodes[n].frame);
+            if (symbols_str(&p->symbols, f->name)[0] == c)
+                return true;
+        }
+    }
     return false;
 }
 
@@ -378,7 +406,7 @@ static void refuse_code_freed_while_read(const char *seed, bool link_near)
     struct profile before;
     load_and_sample(&r, seed, &before);
     const struct py_layout *l = &r.target.layout;
-    assert_false(has_name_starting(&before, REUSED_NAME_MARK));
+    assert_false(reported_name_starting(&before, REUSED_NAME_MARK));
 
     uint64_t code = innermost_code(&r);
     uint64_t name = read_u64(&r, code + l->code.name);
@@ -400,7 +428,7 @@ static void refuse_code_freed_while_read(const char *seed, bool link_near)
 
     struct profile after;
     sample(&r, &after);
-    assert_false(has_name_starting(&after, REUSED_NAME_MARK));
+    assert_false(reported_name_starting(&after, REUSED_NAME_MARK));
     assert_true(after.stats.errors[SAMPLE_ERROR_NOT_CODE] >
                 before.stats.errors[SAMPLE_ERROR_NOT_CODE]);
     profile_free(&before);
@@ -412,6 +440,126 @@ static void test_code_freed_while_read(void **state)
 {
     refuse_code_freed_while_read(*state, false);
     refuse_code_freed_while_read(*state, true);
+}
+
+/* Where the recording's code generation counter is, and its width; 0 if
+ * the version has none. */
+static uint64_t generation_counter(struct replay *r, uint32_t *width)
+{
+    const struct py_layout *l = &r->target.layout;
+    *width = sizeof(uint32_t);
+    if (r->target.code_generation_addr)
+        return r->target.code_generation_addr;
+    if (l->interp.code_generation == OFFSET_NONE)
+        return 0;
+    *width = l->interp.code_generation_width;
+    return read_u64(r, r->target.runtime_addr + l->runtime.interpreters_head) +
+           l->interp.code_generation;
+}
+
+/* An edit of a recording: a code object replaced by another (a new name
+ * and hash; the code generation moved, where there is one), seen from its
+ * frame's second copy until the frame is copied again. */
+struct replacement {
+    uint64_t name_hash;
+    uint8_t mark;
+    uint64_t generation;
+};
+
+/* false if the recording does not hold the object's names (strobe never
+ * read them: the thread was not sampled). */
+static bool replace_code_after(struct replay *r, uint64_t frame, struct replacement *e)
+{
+    const struct py_layout *l = &r->target.layout;
+    uint64_t trigger = frame + l->frame.code;
+    uint64_t code = code_of(r, frame);
+    uint64_t name, shown, hash;
+    struct remote *mem = &r->target.remote;
+    if (remote_read(mem, code + l->code.name, &name, sizeof(name)) != REMOTE_OK ||
+        remote_read(mem, code + (l->code.qualname != OFFSET_NONE ? l->code.qualname
+                                                                 : l->code.name),
+                    &shown, sizeof(shown)) != REMOTE_OK ||
+        remote_read(mem, name + l->unicode.hash, &hash, sizeof(hash)) != REMOTE_OK ||
+        remote_read(mem, shown + l->unicode.ascii_data, &e->mark, 1) != REMOTE_OK)
+        return false;
+    assert_true(read_u8(r, shown + l->unicode.state) & STR_ASCII_BIT);
+    e->name_hash = hash ^ 1;
+    e->mark = REUSED_NAME_MARK;
+    assert_true(fake_memory_overlay_window(trigger, 2, 3, name + l->unicode.hash,
+                                           (const uint8_t *)&e->name_hash,
+                                           sizeof(e->name_hash)));
+    assert_true(fake_memory_overlay_window(trigger, 2, 3, shown + l->unicode.ascii_data,
+                                           &e->mark, 1));
+    uint32_t width;
+    uint64_t counter = generation_counter(r, &width);
+    if (counter) {
+        e->generation = read_u64(r, counter) + 1;
+        assert_true(fake_memory_overlay_window(trigger, 2, 3, counter,
+                                               (const uint8_t *)&e->generation, width));
+    }
+    return true;
+}
+
+static bool contains(const uint64_t *values, size_t count, uint64_t value)
+{
+    for (size_t i = 0; i < count; i++)
+        if (values[i] == value)
+            return true;
+    return false;
+}
+
+/*
+ * A frame's code object dies and another takes its address after the
+ * frame's two copies but before the read copies the object (the read is
+ * long, or strobe is preempted in it): the new object's name must not be
+ * reported for the frame. On the next look the frame is read again and
+ * the world has moved on (here: back). Where the interpreter counts code
+ * objects, the counter moves with the new object.
+ */
+static void test_code_replaced_after_its_frame(void **state)
+{
+    const char *seed = *state;
+    struct replay r;
+    load(&r, seed);
+    struct profile p;
+    profile_init(&p);
+    struct sampler *s = sampler_new(&r.target, &p);
+    /* The first samples build the plan and prove the stacks; the next
+     * reads every thread once more before those the GIL has not reached are
+     * left at rest. */
+    for (int i = 0; i < SETTLE_SAMPLES; i++) {
+        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
+        p.stats.samples++;
+    }
+    assert_true(p.stats.thread_samples > 0);
+    assert_false(reported_name_starting(&p, REUSED_NAME_MARK));
+
+    /* Every thread's innermost code object (the one that runs is read). */
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(&r, threads);
+    uint64_t codes[MAX_THREADS];
+    struct replacement edits[MAX_THREADS];
+    size_t ncodes = 0;
+    for (size_t i = 0; i < nthreads; i++) {
+        uint64_t leaf = innermost_python_frame(&r, &threads[i]);
+        if (!leaf || contains(codes, ncodes, code_of(&r, leaf)))
+            continue;
+        codes[ncodes] = code_of(&r, leaf);
+        ncodes += replace_code_after(&r, leaf, &edits[ncodes]);
+    }
+    assert_true(ncodes > 0);
+
+    for (int i = 0; i < REPLAY_SAMPLES; i++) {
+        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
+        p.stats.samples++;
+    }
+    sampler_delete(s);
+    /* The new object was seen (and decoded) ... */
+    assert_true(p.costs.code_replaced > 0);
+    /* ... but never reported. */
+    assert_false(reported_name_starting(&p, REUSED_NAME_MARK));
+    profile_free(&p);
+    free(r.data);
 }
 
 /* Each test runs over the recordings of the versions it is about (for a
@@ -438,6 +586,14 @@ int main(void)
         REPLAY_TEST(test_code_freed_while_read, "3.13.0-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.14.10-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.8.18-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.9.18-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.11.2-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.12.1-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.13.0-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_code_replaced_after_its_frame, "3.15.2-churn_stack"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
