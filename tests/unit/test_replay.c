@@ -74,14 +74,19 @@ static void load(struct replay *r, const char *seed)
 }
 
 /* A fresh sampler's samples of the recording, into p. */
+static void take_samples(struct sampler *s, struct profile *p, int count)
+{
+    for (int i = 0; i < count; i++) {
+        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
+        p->stats.samples++;
+    }
+}
+
 static void sample(struct replay *r, struct profile *p)
 {
     profile_init(p);
     struct sampler *s = sampler_new(&r->target, p);
-    for (int i = 0; i < REPLAY_SAMPLES; i++) {
-        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
-        p->stats.samples++;
-    }
+    take_samples(s, p, REPLAY_SAMPLES);
     sampler_delete(s);
 }
 
@@ -393,6 +398,36 @@ static bool reported_name_starting(const struct profile *p, char c)
     return false;
 }
 
+/* Where a code object's names are: its co_name, whose hash is part of its
+ * identity, and the name strobe shows (co_qualname where there is one). */
+struct code_names {
+    uint64_t hash_at;       /* co_name's hash field */
+    uint64_t hash;
+    uint64_t first_char;    /* the shown name's first character */
+};
+
+/* The names of the code object at `code` (the shown one must be ASCII);
+ * false if the recording does not hold them (strobe never read them: the
+ * thread was not sampled). */
+static bool find_code_names(struct replay *r, uint64_t code, struct code_names *n)
+{
+    const struct py_layout *l = &r->target.layout;
+    struct remote *mem = &r->target.remote;
+    uint32_t shown_at = l->code.qualname != OFFSET_NONE ? l->code.qualname : l->code.name;
+    uint64_t name, shown;
+    if (remote_read(mem, code + l->code.name, &name, sizeof(name)) != REMOTE_OK ||
+        remote_read(mem, code + shown_at, &shown, sizeof(shown)) != REMOTE_OK ||
+        remote_read(mem, name + l->unicode.hash, &n->hash, sizeof(n->hash)) != REMOTE_OK)
+        return false;
+    uint8_t state;
+    if (remote_read(mem, shown + l->unicode.state, &state, 1) != REMOTE_OK)
+        return false;
+    assert_true(state & STR_ASCII_BIT);
+    n->hash_at = name + l->unicode.hash;
+    n->first_char = shown + l->unicode.ascii_data;
+    return true;
+}
+
 /*
  * A code object that dies once a sample has seen it, before its strings are
  * read: its memory is freed (its first word becomes the allocator's link,
@@ -409,22 +444,20 @@ static void refuse_code_freed_while_read(const char *seed, bool link_near)
     assert_false(reported_name_starting(&before, REUSED_NAME_MARK));
 
     uint64_t code = innermost_code(&r);
-    uint64_t name = read_u64(&r, code + l->code.name);
-    uint64_t shown = read_u64(&r, code + (l->code.qualname != OFFSET_NONE ? l->code.qualname
-                                                                         : l->code.name));
-    assert_true(read_u8(&r, shown + l->unicode.state) & STR_ASCII_BIT);
+    struct code_names names;
+    assert_true(find_code_names(&r, code, &names));
     /* In a pymalloc pool: the next free block, or none. */
     uint64_t free_link = link_near ? code + FREED_NEIGHBOUR : 0;
-    uint64_t other_hash = read_u64(&r, name + l->unicode.hash) ^ 1;
+    uint64_t other_hash = names.hash ^ 1;
     uint8_t mark = REUSED_NAME_MARK;
     /* From the sample's read of the name's hash, which comes after the
      * frames: the object was alive when they were copied. */
-    uint64_t trigger = name + l->unicode.hash;
+    uint64_t trigger = names.hash_at;
     assert_true(fake_memory_overlay_after(trigger, code + l->ob_refcnt,
                                           (const uint8_t *)&free_link, sizeof(free_link)));
-    assert_true(fake_memory_overlay_after(trigger, name + l->unicode.hash,
+    assert_true(fake_memory_overlay_after(trigger, names.hash_at,
                                           (const uint8_t *)&other_hash, sizeof(other_hash)));
-    assert_true(fake_memory_overlay_after(trigger, shown + l->unicode.ascii_data, &mark, 1));
+    assert_true(fake_memory_overlay_after(trigger, names.first_char, &mark, 1));
 
     struct profile after;
     sample(&r, &after);
@@ -466,30 +499,19 @@ struct replacement {
     uint64_t generation;
 };
 
-/* false if the recording does not hold the object's names (strobe never
- * read them: the thread was not sampled). */
+/* false if the recording does not hold the object's names. */
 static bool replace_code_after(struct replay *r, uint64_t frame, struct replacement *e)
 {
-    const struct py_layout *l = &r->target.layout;
-    uint64_t trigger = frame + l->frame.code;
-    uint64_t code = code_of(r, frame);
-    uint64_t name, shown, hash;
-    struct remote *mem = &r->target.remote;
-    if (remote_read(mem, code + l->code.name, &name, sizeof(name)) != REMOTE_OK ||
-        remote_read(mem, code + (l->code.qualname != OFFSET_NONE ? l->code.qualname
-                                                                 : l->code.name),
-                    &shown, sizeof(shown)) != REMOTE_OK ||
-        remote_read(mem, name + l->unicode.hash, &hash, sizeof(hash)) != REMOTE_OK ||
-        remote_read(mem, shown + l->unicode.ascii_data, &e->mark, 1) != REMOTE_OK)
+    uint64_t trigger = frame + r->target.layout.frame.code;
+    struct code_names names;
+    if (!find_code_names(r, code_of(r, frame), &names))
         return false;
-    assert_true(read_u8(r, shown + l->unicode.state) & STR_ASCII_BIT);
-    e->name_hash = hash ^ 1;
+    e->name_hash = names.hash ^ 1;
     e->mark = REUSED_NAME_MARK;
-    assert_true(fake_memory_overlay_window(trigger, 2, 3, name + l->unicode.hash,
+    assert_true(fake_memory_overlay_window(trigger, 2, 3, names.hash_at,
                                            (const uint8_t *)&e->name_hash,
                                            sizeof(e->name_hash)));
-    assert_true(fake_memory_overlay_window(trigger, 2, 3, shown + l->unicode.ascii_data,
-                                           &e->mark, 1));
+    assert_true(fake_memory_overlay_window(trigger, 2, 3, names.first_char, &e->mark, 1));
     uint32_t width;
     uint64_t counter = generation_counter(r, &width);
     if (counter) {
@@ -527,10 +549,7 @@ static void test_code_replaced_after_its_frame(void **state)
     /* The first samples build the plan and prove the stacks; the next
      * reads every thread once more before those the GIL has not reached are
      * left at rest. */
-    for (int i = 0; i < SETTLE_SAMPLES; i++) {
-        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
-        p.stats.samples++;
-    }
+    take_samples(s, &p, SETTLE_SAMPLES);
     assert_true(p.stats.thread_samples > 0);
     assert_false(reported_name_starting(&p, REUSED_NAME_MARK));
 
@@ -549,10 +568,7 @@ static void test_code_replaced_after_its_frame(void **state)
     }
     assert_true(ncodes > 0);
 
-    for (int i = 0; i < REPLAY_SAMPLES; i++) {
-        assert_true(sampler_sample(s, REPLAY_SAMPLE_NS));
-        p.stats.samples++;
-    }
+    take_samples(s, &p, REPLAY_SAMPLES);
     sampler_delete(s);
     /* The new object was seen (and decoded) ... */
     assert_true(p.costs.code_replaced > 0);
