@@ -294,11 +294,11 @@ const void *snapshot_get_middle(struct snapshot *s, uint64_t addr, size_t len)
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
                                     enum watch_kind kind)
 {
-    if (kind == WATCH_ENTRY) {
+    if (kind == WATCH_CENTRE) {
         /* Straight into its place, so that one second look is enough; and
          * a spare second copy, in case its place is a range read twice
          * (marked unused: if not needed, the next trim drops it). */
-        want(s, addr, addr + len, addr, addr + len, PHASE_MAIN, WATCH_ENTRY);
+        want(s, addr, addr + len, addr, addr + len, PHASE_MAIN, WATCH_CENTRE);
         want(s, addr, addr + len, UINT64_MAX, 0, PHASE_WATCH, WATCH_FRAMES);
         return NULL;
     }
@@ -422,7 +422,7 @@ static void add_phase(struct snapshot *s, size_t *i, enum snapshot_phase phase)
 }
 
 /* The iovecs in reading order (see the phases in snapshot.h): a palindrome
- * of the watched bytes, the anchors in its middle and the entry frames at
+ * of the watched bytes, the anchors innermost and the values copied once at
  * its centre. */
 static void order_reads(struct snapshot *s)
 {
@@ -432,7 +432,7 @@ static void order_reads(struct snapshot *s)
     s->watched_iov_begin = i;
     add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
-    add_reads(s, &i, PHASE_MAIN, WATCH_ENTRY, false);
+    add_reads(s, &i, PHASE_MAIN, WATCH_CENTRE, false);
     add_phase(s, &i, PHASE_MIDDLE);
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);

@@ -20,30 +20,35 @@
  *          LATE copy of the same bytes, they show what stood still for the
  *          whole read (the GIL's switch count, python/gil.h);
  *   MAIN   everything once, by rising address; the ranges that hold watched
- *          bytes last: first the frames, then the "anchors" (a thread's
- *          pointers to its frames and its stack bounds);
+ *          bytes last: first the frames, then the "anchors", then the
+ *          values of the "centre" (below);
  *   WATCH  second copies of the watched bytes in the opposite order:
  *          anchors, then frames by falling address. The watched bytes are
  *          thus copied as a palindrome, and every range's two copies
- *          bracket the same moment, the middle, where the anchors' two
- *          copies sit side by side. Bytes equal in both copies held that
- *          value at that moment (unless they changed and changed back), so
- *          a stack whose frames and anchors all agree is one the thread had
- *          then (frames.h). The anchors change on every call and return and
- *          the leaf frames nearly as often, so they get the shortest time
- *          between copies; deep frames, which change rarely, the longest.
- *          A loop that returns and calls the same functions again rewrites
- *          data-stack slots with look-alike frames (3.11+); a leaf pointer
- *          away from its frame at the middle moment shows there, whatever
- *          the outer copies saw. Between the anchors' two copies come
- *          the entry frames of evaluation loops (3.12+, on the C stack),
- *          once: what is read of them (their kind and the link to their
- *          caller) is fixed for their life, and a new loop entered at the
- *          same address with another caller would have rewritten the frames
- *          above it, which are copied twice. One copy at the centre is as
- *          good as two, and saves an iovec (a page pinned) per thread.
- *          Next to them, in a phase of their own (MIDDLE), a third copy of
- *          the frames that two copies cannot vouch for: a frame calling a
+ *          bracket the same moment, the centre, where the values copied
+ *          only once sit. Bytes equal in both copies held that value then
+ *          (unless they changed and changed back), so a stack walked from
+ *          the innermost frame the centre names, whose frames all agree, is
+ *          one the thread had then (frames.h). The centre holds a thread's
+ *          pointer to its innermost frame and its stack bounds: one copy
+ *          fixes a moment, and a second would only ask them to hold still
+ *          for longer, when they change on every call and return. The
+ *          innermost frames change nearly as often, so they get the
+ *          shortest time between copies; deep frames, which change rarely,
+ *          the longest. A loop that returns and calls the same functions
+ *          again rewrites data-stack slots with look-alike frames (3.11+);
+ *          a frame pointer away from its frame at the centre shows there,
+ *          whatever the outer copies saw. Anchors lead to the centre and
+ *          must hold still across it: 3.11-3.12's tstate->cframe, the
+ *          struct the frame pointer is read from. The centre also holds the
+ *          entry frames of evaluation loops (3.12+, on the C stack): what is
+ *          read of them (their kind and the link to their caller) is fixed
+ *          for their life, and a new loop entered at the same address with
+ *          another caller would have rewritten the frames above it, which
+ *          are copied twice. One copy at the centre is as good as two, and
+ *          saves an iovec (a page pinned) per thread.
+ *          Next to the centre, in a phase of its own (MIDDLE), a third copy
+ *          of the frames that two copies cannot vouch for: a frame calling a
  *          generator is linked to a frame copied in another range, at other
  *          times, and a loop that returns and calls again from the same
  *          place can give it look-alike copies at both ends;
@@ -82,7 +87,7 @@ enum snapshot_phase {
     PHASE_WATCH,
     PHASE_LATE,
     PHASE_FIRST,    /* read before everything else (listed last: added last) */
-    PHASE_MIDDLE,   /* read once, between the anchors' two copies */
+    PHASE_MIDDLE,   /* read once, right after the centre */
     PHASE_COUNT,
 };
 
@@ -90,11 +95,12 @@ enum snapshot_phase {
  * holding several kinds is read as the last of them in this list. */
 enum watch_kind {
     WATCH_NONE,
-    WATCH_ENTRY,    /* frames that outlive every frame above them (an
-                       evaluation loop's entry frame): one copy, in the
-                       middle, between the anchors' two */
-    WATCH_FRAMES,   /* two copies, around the anchors */
-    WATCH_ANCHORS,  /* what leads to the frames: two copies, innermost */
+    WATCH_CENTRE,   /* one copy, at the centre of the read: a thread's
+                       pointer to its innermost frame and stack bounds, and
+                       frames that outlive every frame above them (an
+                       evaluation loop's entry frame) */
+    WATCH_FRAMES,   /* two copies, around the centre */
+    WATCH_ANCHORS,  /* what leads to the centre: two copies, innermost */
 };
 
 struct snapshot_stats {
@@ -209,7 +215,7 @@ const void *snapshot_get_late(struct snapshot *s, uint64_t addr, size_t len);
 const void *snapshot_get_first(struct snapshot *s, uint64_t addr, size_t len);
 
 /*
- * Bytes copied once at the middle of the read, next to the entry frames. NULL
+ * Bytes copied once in the middle of the read, right after the centre. NULL
  * if they were not in the plan (they are from the next read on, after a
  * replan too): a read on the spot would come after the rest.
  */
@@ -219,17 +225,17 @@ const void *snapshot_get_middle(struct snapshot *s, uint64_t addr, size_t len);
  * (the sample after the bytes were first watched, or after snapshot_replan)
  * with the first among the watched ranges, which a quick second look
  * (snapshot_reread_watched) reads again as well.
- * Entry frames copied once in the middle are their own second copy: last is
- * main.
+ * Centre values copied once, at the centre, are their own second copy:
+ * last is main.
  * Both come from the one read of the plan, MAIN before WATCH: bytes that are
- * equal in both held that value at the middle moment of the read (unless
- * they changed and changed back), as did all other watched bytes. */
+ * equal in both held that value at the centre of the read (unless they
+ * changed and changed back), as did all other watched bytes. */
 struct snapshot_watch {
     const void *main, *last;
 };
 
-/* The second copy of watched bytes, or NULL and planned for next time (an
- * entry frame's one copy is planned in its place as well). */
+/* The second copy of watched bytes, or NULL and planned for next time (a
+ * centre value's one copy is planned in its place as well). */
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
                                     enum watch_kind kind);
 
@@ -244,7 +250,7 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
     if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
         /* Fetched on demand, after the WATCH phase: the two copies would not
          * bracket the moment the rest of the sample was copied. Plan the
-         * second copy (an entry frame: its place) for next time; this one
+         * second copy (a centre value: its place) for next time; this one
          * stays unchecked. */
         snapshot_last_copy_slow(s, addr, len, kind);
         return w;
@@ -256,9 +262,9 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
         m->watch = (uint8_t)kind;   /* to be read later in MAIN from the next sample on */
         s->plan_dirty = true;
     }
-    if (kind == WATCH_ENTRY && m->placed < WATCH_FRAMES) {
-        /* One copy, and only if it was taken in the middle. */
-        if (m->placed == WATCH_ENTRY)
+    if (kind == WATCH_CENTRE && m->placed < WATCH_FRAMES) {
+        /* One copy, and only if it was taken at the centre. */
+        if (m->placed == WATCH_CENTRE)
             w.last = w.main;
         return w;
     }
@@ -283,7 +289,7 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
             return w;
         }
     }
-    w.last = snapshot_last_copy_slow(s, addr, len, kind == WATCH_ENTRY ? WATCH_FRAMES : kind);
+    w.last = snapshot_last_copy_slow(s, addr, len, kind == WATCH_CENTRE ? WATCH_FRAMES : kind);
     return w;
 }
 

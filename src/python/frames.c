@@ -243,7 +243,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         if (internal && steps == 0 && field_u64(frame, back_at) != 0)
             return WALK_MOVED;  /* an evaluation loop starting or ending (frames.h) */
         struct snapshot_watch w = snapshot_get_watched(s, addr, read_size,
-                                                       internal ? WATCH_ENTRY : WATCH_FRAMES);
+                                                       internal ? WATCH_CENTRE : WATCH_FRAMES);
         if (!w.last) {
             *verified = false;
         } else if (!same_activation(l, frame, w.last, steps == 0) ||

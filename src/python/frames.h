@@ -15,13 +15,15 @@
  * one, and the position lies inside it.)
  *
  * The thread runs while its frames are copied, so a stack read is only
- * reported if it is proved to be one the thread really had. Every frame is
- * watched (snapshot.h): both its copies must show the same activation (code,
- * caller and, for a caller, the position of its call), so each held still
- * around the moment between the two copies. And at that moment each must
- * have been alive, not a finished frame still linked from somewhere:
+ * reported if it is proved to be one the thread really had. The walk starts
+ * from the innermost frame as one copy at the centre of the read names it
+ * (threads.c), and every frame is watched (snapshot.h): both its copies must
+ * show the same activation (code, caller and, for a caller, the position of
+ * its call), so each held still around that moment. And at that moment each
+ * must have been alive, not a finished frame still linked from somewhere:
  *  - 3.11+: outside the free part of the thread's data stack (above
- *    datastack_top) in both copies of the thread state; the outermost frame
+ *    datastack_top) as the thread state tells at the centre (and, where it
+ *    is copied twice, in both copies); the outermost frame
  *    must be an interpreter entry frame (3.12+) or on the data stack (3.11),
  *    not a generator whose caller link was cleared when it yielded; in
  *    3.11–3.12 the innermost data-stack frame must end at datastack_top
@@ -30,8 +32,8 @@
  *    (checked by the resolver, which knows co_nlocalsplus);
  *  - 3.8–3.10: its reference count above zero and its state "executing" in
  *    both copies.
- * (The pointers that lead to the innermost frame are watched as well, by
- * threads.c.) A stack that fails is WALK_MOVED.
+ * (3.11-3.12's pointer to the struct that names the innermost frame is
+ * watched as well, by threads.c.) A stack that fails is WALK_MOVED.
  *
  * Alike copies can still hide a change: a loop that returns to a frame and
  * calls again from the same place gives it look-alike copies at both ends.

@@ -38,9 +38,11 @@ static uint64_t thread_tid(struct py_target *t, struct snapshot *s, const uint8_
 
 /*
  * Where the thread's live data-stack frames can be (3.11+): datastack_top
- * and datastack_limit are adjacent, and watched, so that frames are checked
- * against both copies (see frames.h). Without a second copy yet, the thread
- * is unverified.
+ * and datastack_limit are adjacent, and copied at the centre of the read
+ * with the frame pointer (twice, around it, where they share a range with
+ * 3.11-3.12's anchor), so that frames are checked against the bounds of the
+ * moment they are proved at (frames.h). Fetched on demand, off the centre,
+ * the thread is unverified.
  */
 static bool thread_stack_bounds(const struct py_layout *l, struct snapshot *s, uint64_t tstate,
                                 struct py_thread *thr)
@@ -49,7 +51,7 @@ static bool thread_stack_bounds(const struct py_layout *l, struct snapshot *s, u
     if (l->tstate.datastack_top == OFFSET_NONE)
         return true;
     struct snapshot_watch w = snapshot_get_watched(s, tstate + l->tstate.datastack_top,
-                                                   sizeof(thr->bounds.copy[0]), WATCH_ANCHORS);
+                                                   sizeof(thr->bounds.copy[0]), WATCH_CENTRE);
     if (!w.main)
         return false;
     memcpy(&thr->bounds.copy[0], w.main, sizeof(thr->bounds.copy[0]));
@@ -64,15 +66,18 @@ static bool thread_stack_bounds(const struct py_layout *l, struct snapshot *s, u
 }
 
 /*
- * A pointer on the way to the innermost frame, watched: if its copies
- * differ the thread moved while it was read (frames.h); without them yet,
- * it is unverified. Its two copies are the innermost of the read
- * (snapshot.h), so they vouch for the moment every frame is checked at.
+ * A pointer on the way to the innermost frame. The pointer to the frame
+ * itself is copied once, at the centre of the read (WATCH_CENTRE): it
+ * names the innermost frame at the moment every frame is checked at
+ * (snapshot.h). 3.11-3.12 read it from a struct named by the thread state
+ * (WATCH_ANCHORS): that pointer is copied twice, around the centre, and if
+ * its copies differ the thread moved while it was read. Fetched on demand,
+ * off the centre, the thread is unverified.
  */
-static bool read_frame_pointer(struct snapshot *s, uint64_t addr, struct py_thread *thr,
-                               uint64_t *value)
+static bool read_frame_pointer(struct snapshot *s, uint64_t addr, enum watch_kind kind,
+                               struct py_thread *thr, uint64_t *value)
 {
-    struct snapshot_watch w = snapshot_get_watched(s, addr, sizeof(*value), WATCH_ANCHORS);
+    struct snapshot_watch w = snapshot_get_watched(s, addr, sizeof(*value), kind);
     if (!w.main)
         return false;
     memcpy(value, w.main, sizeof(*value));
@@ -91,11 +96,13 @@ static bool thread_leaf_frame(const struct py_layout *l, struct snapshot *s, uin
     thr->leaf_verified = true;
     thr->at_rest = false;
     thr->read_no = s->reads;
-    if (!read_frame_pointer(s, tstate + l->tstate.frame, thr, &thr->leaf_frame))
+    if (!read_frame_pointer(s, tstate + l->tstate.frame,
+                            l->frame_via_cframe ? WATCH_ANCHORS : WATCH_CENTRE, thr,
+                            &thr->leaf_frame))
         return false;
     if (l->frame_via_cframe && thr->leaf_frame) {
         /* 3.11–3.12: tstate->cframe->current_frame. */
-        if (!read_frame_pointer(s, thr->leaf_frame + l->cframe.current_frame, thr,
+        if (!read_frame_pointer(s, thr->leaf_frame + l->cframe.current_frame, WATCH_CENTRE, thr,
                                 &thr->leaf_frame))
             return false;
     }

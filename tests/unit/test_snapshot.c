@@ -285,11 +285,12 @@ static void test_anchors_are_copied_in_the_middle(void **state)
     snapshot_end(&fx->snap);
 }
 
-/* An entry frame is copied once, between the anchors' two copies, and is
- * its own second copy; fetched on demand, it is unchecked, and planned
- * straight into its place (with a spare second copy, in case its place is
- * shared with frames, which leaves the plan unused). */
-static void test_entry_frames_are_copied_once_at_the_centre(void **state)
+/* A centre value (a frame pointer, an entry frame) is copied once, between
+ * the anchors' two copies, inside the frames' two, and is its own second
+ * copy; fetched on demand, it is unchecked, and planned straight into its
+ * place (with a spare second copy, in case its place is shared with frames,
+ * which leaves the plan unused). */
+static void test_centre_values_are_copied_once_at_the_centre(void **state)
 {
     struct fixture *fx = *state;
     *(uint64_t *)(fx->mem + 5 * fx->page) = 9;
@@ -297,8 +298,9 @@ static void test_entry_frames_are_copied_once_at_the_centre(void **state)
     const int rounds = SNAPSHOT_KEEP_SAMPLES + 2;     /* past a trim */
     for (int round = 0; round < rounds; round++) {
         assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
+        assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 8, 0), 8, WATCH_FRAMES).main);
         assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 2, 0), 8, WATCH_ANCHORS).main);
-        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_CENTRE);
         assert_non_null(entry.main);
         if (round == 0)
             assert_null(entry.last);    /* fetched on demand: not in the middle */
@@ -312,18 +314,22 @@ static void test_entry_frames_are_copied_once_at_the_centre(void **state)
     const struct snapshot *s = &fx->snap;
     const struct snapshot_range *r = s->ranges;
     size_t i = s->watched_iov_begin;
-    assert_int_equal(s->niov - i, 3);   /* anchor, entry frame, anchor */
-    assert_true(r[s->iov_range[i]].phase == PHASE_MAIN && r[s->iov_range[i]].watch == WATCH_ANCHORS);
-    assert_true(r[s->iov_range[i + 1]].phase == PHASE_MAIN &&
-                r[s->iov_range[i + 1]].watch == WATCH_ENTRY);
-    assert_true(r[s->iov_range[i + 2]].phase == PHASE_WATCH &&
-                r[s->iov_range[i + 2]].watch == WATCH_ANCHORS);
+    /* frame, anchor, centre value, anchor, frame */
+    static const struct { uint8_t phase, watch; } order[] = {
+        { PHASE_MAIN, WATCH_FRAMES }, { PHASE_MAIN, WATCH_ANCHORS }, { PHASE_MAIN, WATCH_CENTRE },
+        { PHASE_WATCH, WATCH_ANCHORS }, { PHASE_WATCH, WATCH_FRAMES },
+    };
+    assert_int_equal(s->niov - i, 5);
+    for (size_t k = 0; k < 5; k++) {
+        assert_int_equal(r[s->iov_range[i + k]].phase, order[k].phase);
+        assert_int_equal(r[s->iov_range[i + k]].watch, order[k].watch);
+    }
     snapshot_end(&fx->snap);
     /* Sharing a range with frames, it gets their two copies instead. */
     for (int round = 0; round < 3; round++) {
         assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
         assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, 5, 64), 8, WATCH_FRAMES).main);
-        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_CENTRE);
         if (round == 2)
             break;
         snapshot_end(&fx->snap);
@@ -337,11 +343,11 @@ static void test_entry_frames_are_copied_once_at_the_centre(void **state)
      * leaves the plan after the next. */
     for (int round = 0; round < 3 * SNAPSHOT_KEEP_SAMPLES + 2; round++) {
         assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
-        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+        entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_CENTRE);
         snapshot_end(&fx->snap);
     }
     assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
-    entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_ENTRY);
+    entry = snapshot_get_watched(&fx->snap, addr(fx, 5, 0), 8, WATCH_CENTRE);
     assert_ptr_equal(entry.last, entry.main);
     for (size_t k = 0; k < s->nranges; k++)
         assert_true(s->ranges[k].phase != PHASE_WATCH);
@@ -412,7 +418,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reading_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anchors_are_copied_in_the_middle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_entry_frames_are_copied_once_at_the_centre, setup,
+        cmocka_unit_test_setup_teardown(test_centre_values_are_copied_once_at_the_centre, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_first_ranges_are_read_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
