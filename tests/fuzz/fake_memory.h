@@ -46,7 +46,8 @@ int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len);
 
 /* The same, but shown only after the byte at `trigger` has been copied an
  * odd number of times: memory that changes, and changes back, between two
- * copies of another object (a thread's pointer to its frames, say). */
+ * copies of another object, or (trigger within these bytes) shows the
+ * change to every second copy of itself. */
 int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                                 uint32_t len);
 
