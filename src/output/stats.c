@@ -20,12 +20,14 @@ void stats_write(FILE *f, const struct profile *p)
     fprintf(f, "  samples            %llu rounds (%.0f/s), %llu thread stacks\n",
             (unsigned long long)samples, duration > 0 ? (double)samples / duration : 0.0,
             (unsigned long long)p->stats.thread_samples);
-    fprintf(f, "  system calls       %.3f per sample (%llu process_vm_readv)\n",
-            per(c->syscalls, samples), (unsigned long long)c->syscalls);
+    fprintf(f, "  system calls       %.3f per sample (%llu process_vm_readv, %.1f remote ranges "
+               "each)\n",
+            per(c->syscalls, samples), (unsigned long long)c->syscalls,
+            per(c->remote_ranges, c->syscalls));
     fprintf(f, "  bytes read         %.1f KiB per sample\n", per(c->bytes_read, samples) / 1024);
-    fprintf(f, "  read plan          %llu ranges, %.1f KiB; %.3f%% of reads from it, "
+    fprintf(f, "  read plan          %.1f ranges, %.1f KiB on average; %.3f%% of reads from it, "
                "%llu on demand, %llu rebuilds, %llu ranges found unmapped\n",
-            (unsigned long long)c->plan_ranges, (double)c->plan_bytes / 1024,
+            c->plan_ranges, c->plan_bytes / 1024,
             100.0 * per(c->plan_hits, c->plan_hits + c->plan_misses),
             (unsigned long long)c->plan_misses, (unsigned long long)c->plan_rebuilds,
             (unsigned long long)c->plan_unmapped);

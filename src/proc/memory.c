@@ -12,7 +12,7 @@
 void remote_init(struct remote *r, pid_t pid)
 {
     r->pid = pid;
-    r->counters = (struct remote_counters){ 0, 0 };
+    r->counters = (struct remote_counters){ 0 };
 }
 
 static enum remote_status status_from_errno(int err)
@@ -39,6 +39,7 @@ enum remote_status remote_read(struct remote *r, uint64_t addr, void *buf, size_
     struct iovec local = { buf, len };
     struct iovec remote = { (void *)(uintptr_t)addr, len };
     r->counters.syscalls++;
+    r->counters.ranges++;
     ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
     if (n < 0)
         return status_from_errno(errno);
@@ -56,6 +57,7 @@ enum remote_status remote_readv(struct remote *r, const struct iovec *local,
         for (size_t i = 0; i < batch; i++)
             want += remote[*done + i].iov_len;
         r->counters.syscalls++;
+        r->counters.ranges += batch;
         ssize_t n = process_vm_readv(r->pid, local + *done, batch, remote + *done, batch, 0);
         if (n < 0)
             return status_from_errno(errno);

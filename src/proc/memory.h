@@ -29,9 +29,12 @@ enum remote_status {
     REMOTE_INVALID,     /* nonsense request: NULL address, huge length */
 };
 
-/* Counters of system calls and bytes, for --stats and the benchmark. */
+/* Counters of system calls, the remote ranges they asked for (the kernel
+ * pins the pages of each: what a read costs most) and bytes, for --stats
+ * and the benchmark. */
 struct remote_counters {
     uint64_t syscalls;
+    uint64_t ranges;
     uint64_t bytes;
 };
 

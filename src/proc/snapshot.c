@@ -128,6 +128,8 @@ enum remote_status snapshot_begin(struct snapshot *s)
 {
     s->sample_no++;
     s->stats.samples++;
+    s->stats.plan_ranges += s->nranges;
+    s->stats.plan_bytes += s->plan_bytes;
     s->nwanted = 0;
     return read_plan(s);
 }

@@ -111,6 +111,8 @@ struct snapshot_stats {
     uint64_t failed_ranges; /* planned ranges that turned out unmapped */
     uint64_t refreshes;     /* whole plans read again within a sample */
     uint64_t rereads;       /* watched ranges read again within a sample */
+    uint64_t plan_ranges;   /* the plan's ranges and bytes, summed over */
+    uint64_t plan_bytes;    /* samples (for their mean) */
 };
 
 /* A planned range: remote [start, end), read into buf at buf_offset. */

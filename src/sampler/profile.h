@@ -53,7 +53,8 @@ struct profile_stats {
 /* What sampling cost strobe itself: for --stats and the benchmark. */
 struct profile_costs {
     uint64_t syscalls, bytes_read;          /* process_vm_readv calls and bytes */
-    uint64_t plan_ranges, plan_bytes;       /* the read plan at the end */
+    uint64_t remote_ranges;                 /* the ranges those calls asked for */
+    double plan_ranges, plan_bytes;         /* the read plan, on average */
     uint64_t plan_hits, plan_misses, plan_rebuilds;
     uint64_t plan_unmapped;                 /* planned ranges found unmapped */
     uint64_t code_decoded, code_replaced, code_failed;

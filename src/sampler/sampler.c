@@ -354,8 +354,10 @@ static void record_costs(struct sampler *s)
     struct profile_costs *c = &s->profile->costs;
     c->syscalls = s->target->remote.counters.syscalls;
     c->bytes_read = s->target->remote.counters.bytes;
-    c->plan_ranges = s->snap.nranges;
-    c->plan_bytes = s->snap.plan_bytes;
+    c->remote_ranges = s->target->remote.counters.ranges;
+    uint64_t plans = MAX(s->snap.stats.samples, 1);
+    c->plan_ranges = (double)s->snap.stats.plan_ranges / (double)plans;
+    c->plan_bytes = (double)s->snap.stats.plan_bytes / (double)plans;
     c->plan_hits = s->snap.stats.hits;
     c->plan_misses = s->snap.stats.misses;
     c->plan_rebuilds = s->snap.stats.rebuilds;

@@ -2,6 +2,7 @@
 non-zero status, no crash, no hang; and what strobe does on signals."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -206,3 +207,17 @@ def test_sched_policy_shown_in_stats():
                    newest().executable, workload("hot_loop.py"), "0.3")
     assert r.returncode == 0, r.stderr
     assert "scheduling         idle\n" in r.stderr
+
+
+def test_stats_count_remote_ranges(python):
+    # Each process_vm_readv asks for at least one range; the plan that
+    # batched them held some.
+    r = run_strobe("run", "-r", "10k", "--stats", "--collapsed", "-o", os.devnull,
+                   python.executable, workload("hot_loop.py"), "0.3")
+    assert r.returncode == 0, r.stderr
+    calls = re.search(r"system calls +[\d.]+ per sample \((\d+) process_vm_readv, "
+                      r"([\d.]+) remote ranges each\)", r.stderr)
+    plan = re.search(r"read plan +([\d.]+) ranges, ([\d.]+) KiB on average", r.stderr)
+    assert calls and plan, r.stderr
+    assert int(calls.group(1)) > 0 and float(calls.group(2)) >= 1.0, r.stderr
+    assert float(plan.group(1)) >= 1 and float(plan.group(2)) > 0, r.stderr
