@@ -51,7 +51,10 @@
  *          of the frames that two copies cannot vouch for: a frame calling a
  *          generator is linked to a frame copied in another range, at other
  *          times, and a loop that returns and calls again from the same
- *          place can give it look-alike copies at both ends;
+ *          place can give it look-alike copies at both ends. Taken after
+ *          the centre, it speaks for it only while the thread's innermost
+ *          frame stays the same: that thread's frame pointer is then also
+ *          read as an anchor, copied before the centre and after MIDDLE;
  *   LATE   values that must be at least as recent as everything else: a
  *          code-generation counter proving no code object read was
  *          replaced, and the code objects the frames point to.

@@ -189,7 +189,8 @@ static enum callee_link how_called(const struct py_layout *l, const uint8_t *fra
  */
 static enum walk_status check_caller(const struct py_layout *l, struct snapshot *s,
                                      uint64_t addr, const uint8_t *frame, uint64_t code,
-                                     int owner, enum callee_link link, bool *verified)
+                                     int owner, enum callee_link link, bool *verified,
+                                     bool *middle_used)
 {
     if (link == CALLEE_INLINE && l->inline_callers_started && frame_offset(l, frame, code) <= 0)
         return WALK_MOVED;
@@ -200,13 +201,14 @@ static enum walk_status check_caller(const struct py_layout *l, struct snapshot 
         *verified = false;
     else if (!same_activation(l, frame, middle, false))
         return WALK_MOVED;
+    *middle_used = true;
     return WALK_OK;
 }
 
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
                                 size_t max, size_t *depth, bool *verified,
-                                struct stack_end_check *end)
+                                struct stack_end_check *end, bool *middle_used)
 {
     /* The layout facts used per frame, in locals: this loop runs for every
      * frame of every thread of every sample. */
@@ -226,6 +228,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     size_t max_steps = max * MAX_INTERNAL_FRAMES_PER_FRAME + MAX_INTERNAL_FRAMES_PER_FRAME;
     *depth = 0;
     *verified = true;
+    *middle_used = false;
     for (uint64_t addr = leaf; addr; steps++) {
         if (addr % FRAME_ALIGN)
             return WALK_BAD_FRAME;
@@ -266,7 +269,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             continue;
         }
         enum walk_status caller_status = check_caller(l, s, addr, frame, code, owner, link,
-                                                      verified);
+                                                      verified, middle_used);
         if (caller_status != WALK_OK)
             return caller_status;
         if (code % FRAME_ALIGN)

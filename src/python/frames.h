@@ -42,7 +42,8 @@
  * frames, see above). But a frame whose callee is a generator's frame, held
  * in its own object, is linked to a frame copied at other times: such a
  * caller gets a third copy, in the middle of the read (snapshot.h, MIDDLE),
- * which must agree. And in
+ * which must agree, while the pointer to the innermost frame holds still
+ * from before the centre until after that copy (threads.h). And in
  * 3.11–3.12, which leave a popped frame as it was, a frame that called
  * another straight from its evaluation loop must be past its first
  * instruction, where a just-called frame is, and not at a return, where a
@@ -119,10 +120,12 @@ struct stack_end_check {
 /* Walk from `leaf`; frames land in out[0..*depth), innermost first.
  * *verified is false if some frame (or the bounds) had no second copy yet to
  * check it by: the stack reached memory the plan did not cover, worth a
- * second look. */
+ * second look. *middle_used is true if a caller was checked by its third
+ * copy: the stack holds only if `leaf` was the innermost frame from the
+ * centre of the read until after that copy (py_thread_leaf_held). */
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
                                 size_t max, size_t *depth, bool *verified,
-                                struct stack_end_check *end);
+                                struct stack_end_check *end, bool *middle_used);
 
 #endif

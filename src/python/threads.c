@@ -80,6 +80,7 @@ static bool read_frame_pointer(struct snapshot *s, uint64_t addr, enum watch_kin
     struct snapshot_watch w = snapshot_get_watched(s, addr, sizeof(*value), kind);
     if (!w.main)
         return false;
+    thr->leaf_pointer = addr;
     memcpy(value, w.main, sizeof(*value));
     if (!w.last)
         thr->leaf_verified = false;
@@ -127,6 +128,19 @@ static enum threads_status read_failure(struct snapshot *s)
 {
     return s->last_error == REMOTE_GONE || s->last_error == REMOTE_DENIED ? THREADS_GONE
                                                                            : THREADS_PARTIAL;
+}
+
+enum leaf_hold py_thread_leaf_held(struct snapshot *s, const struct py_thread *thr)
+{
+    uint64_t copies[2];
+    /* As an anchor: copied before the centre and after MIDDLE. */
+    struct snapshot_watch w = snapshot_get_watched(s, thr->leaf_pointer, sizeof(copies[0]),
+                                                   WATCH_ANCHORS);
+    if (!w.main || !w.last || w.last == w.main)
+        return LEAF_UNCHECKED;
+    memcpy(&copies[0], w.main, sizeof(copies[0]));
+    memcpy(&copies[1], w.last, sizeof(copies[1]));
+    return copies[0] == thr->leaf_frame && copies[1] == thr->leaf_frame ? LEAF_HELD : LEAF_MOVED;
 }
 
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr)

@@ -25,10 +25,11 @@ struct py_thread {
     uint64_t interp;
     uint64_t tid;           /* kernel thread id; 0 if unknown */
     uint64_t leaf_frame;    /* innermost frame; 0 if the thread runs no Python */
-    /* Where its live frames can be (frames.h), from both copies of the
-     * thread state. The pointers that led to leaf_frame and the bounds are
-     * watched: leaf_moved if their copies differ, !leaf_verified if there
-     * was no second copy yet. */
+    uint64_t leaf_pointer;  /* the remote pointer leaf_frame was read from */
+    /* Where its live frames can be (frames.h), from the thread state at the
+     * centre of the read (or both its copies). The pointers that led to
+     * leaf_frame and the bounds are watched: leaf_moved if copies differ,
+     * !leaf_verified if they were not copied where they must be yet. */
     struct stack_bounds bounds;
     bool leaf_moved, leaf_verified;
     /* Not read: the caller knew its innermost frame (py_thread_known_fn). */
@@ -71,6 +72,19 @@ bool py_code_generation_now(struct py_target *t, struct code_generation *gen);
  * the LATE values again, after its frames). */
 bool py_code_generation_latest(struct py_target *t, struct snapshot *s,
                                struct code_generation *gen);
+
+/* Did the pointer to a thread's innermost frame hold still from before the
+ * centre of the read until after its MIDDLE phase? A stack proved with a
+ * frame's third copy (frames.h) needs it: taken after the centre, that copy
+ * speaks for the moment the stack was read at only if the same innermost
+ * frame ran all along. The first time, the pointer gets its second copy
+ * planned (LEAF_UNCHECKED: look again). */
+enum leaf_hold {
+    LEAF_HELD,
+    LEAF_UNCHECKED,
+    LEAF_MOVED,
+};
+enum leaf_hold py_thread_leaf_held(struct snapshot *s, const struct py_thread *thr);
 
 /* Re-read one thread's state from the snapshot's latest read: its innermost
  * frame now. false if it no longer looks like a thread of its interpreter. */

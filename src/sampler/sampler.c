@@ -92,11 +92,12 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     if (thr->leaf_moved)
         return ATTEMPT_TORN;
     size_t depth = 0;
-    bool verified;
+    bool verified, middle_used;
     uint64_t misses_before = s->snap.stats.misses;
     struct stack_end_check end;
     enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, &thr->bounds,
-                                         s->frames, PY_MAX_STACK_DEPTH, &depth, &verified, &end);
+                                         s->frames, PY_MAX_STACK_DEPTH, &depth, &verified, &end,
+                                         &middle_used);
     if (st == WALK_GONE)
         return ATTEMPT_GONE;
     if (st != WALK_OK && st != WALK_TRUNCATED) {
@@ -105,6 +106,13 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     }
     if (!verified || !thr->leaf_verified)
         return ATTEMPT_UNCHECKED;
+    if (middle_used) {
+        enum leaf_hold held = py_thread_leaf_held(&s->snap, thr);
+        if (held == LEAF_MOVED)
+            return ATTEMPT_TORN;
+        if (held == LEAF_UNCHECKED)
+            return ATTEMPT_UNCHECKED;
+    }
     if (depth == 0)
         return ATTEMPT_OK;  /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
