@@ -23,6 +23,9 @@ struct region {
     uint64_t trigger;
     uint32_t from, until;
     bool alternate;
+    /* Instead: shown from each copy that starts at `trigger` (a range of
+     * its own, not one it lies in) to the next copy of these bytes. */
+    bool once_after_start;
     bool shown;                 /* to the copy being made */
     uint32_t copies;            /* copies of the trigger */
 };
@@ -50,7 +53,7 @@ static struct region *new_region(uint64_t addr, const uint8_t *bytes, uint32_t l
 {
     if (nregions >= FAKE_MAX_REGIONS)
         return NULL;
-    regions[nregions] = (struct region){ addr, len, bytes, 0, 0, 0, false, true, 0 };
+    regions[nregions] = (struct region){ .addr = addr, .len = len, .bytes = bytes, .shown = true };
     return &regions[nregions++];
 }
 
@@ -116,11 +119,27 @@ int fake_memory_overlay_window(uint64_t trigger, uint32_t from, uint32_t until, 
     return triggered(trigger, from, until, false, addr, bytes, len);
 }
 
+int fake_memory_overlay_once_after_start(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
+                                         uint32_t len)
+{
+    if (!triggered(trigger, UINT32_MAX, UINT32_MAX, false, addr, bytes, len))
+        return 0;
+    regions[nregions - 1].once_after_start = true;
+    return 1;
+}
+
 /* A copy of [addr, addr+len) is made: the regions it triggers turn. */
 static void count_copy(uint64_t addr, size_t len)
 {
     for (size_t i = 0; ntriggered && i < nregions; i++) {
         struct region *r = &regions[i];
+        if (r->once_after_start) {
+            if (r->shown && r->addr < addr + len && addr < r->addr + r->len)
+                r->shown = false;
+            if (addr == r->trigger)
+                r->shown = true;
+            continue;
+        }
         if (r->trigger && r->trigger >= addr && r->trigger - addr < len) {
             r->copies++;
             r->shown = r->copies >= r->from && r->copies < r->until &&

@@ -51,6 +51,12 @@ int fake_memory_overlay(uint64_t addr, const uint8_t *bytes, uint32_t len);
 int fake_memory_overlay_between(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
                                 uint32_t len);
 
+/* The same, but shown from each copy that starts at `trigger` (a range read
+ * on its own, not one that holds it) to the next copy of these bytes: memory
+ * that changes right after one particular copy of another object. */
+int fake_memory_overlay_once_after_start(uint64_t trigger, uint64_t addr, const uint8_t *bytes,
+                                         uint32_t len);
+
 /* The same, but shown from the first copy of the byte at `trigger` on:
  * memory that changes for good while strobe reads (an object dying). */
 int fake_memory_overlay_after(uint64_t trigger, uint64_t addr, const uint8_t *bytes,

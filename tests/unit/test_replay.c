@@ -30,6 +30,8 @@
 #define REPLAY_SAMPLE_NS 1000000
 /* Samples before every stack is proved, and before any is left at rest. */
 #define SETTLE_SAMPLES 2
+/* Longest function name compared with the target's memory. */
+#define MAX_NAME_COMPARED 256
 /* A pid no process has (pid_max is at most 2^22): /proc lookups fail. */
 #define REPLAY_PID 0x7ffffff0
 /* Frames looked through for a caller on the data stack. */
@@ -304,8 +306,9 @@ static uint64_t samples_of_thread(const struct profile *p, uint64_t tid)
 }
 
 /* A frame on the data stack whose callee is a generator's frame (called
- * inline or from C), in any thread, and that thread's kernel id; 0 if none. */
-static uint64_t caller_of_generator(struct replay *r, uint64_t *tid)
+ * inline or from C), in any thread, and that thread's kernel id and pointer
+ * to its innermost frame; 0 if none. */
+static uint64_t caller_of_generator(struct replay *r, uint64_t *tid, uint64_t *leaf_pointer)
 {
     const struct py_layout *l = &r->target.layout;
     struct py_thread threads[MAX_THREADS];
@@ -317,6 +320,7 @@ static uint64_t caller_of_generator(struct replay *r, uint64_t *tid)
             uint8_t owner = read_u8(r, frame + l->frame.owner);
             if (on_data_stack(r, frame) && generator_above) {
                 *tid = threads[i].tid;
+                *leaf_pointer = threads[i].leaf_pointer;
                 return frame;
             }
             if (owner < l->internal_owner_min)   /* a Python function's frame */
@@ -327,6 +331,35 @@ static uint64_t caller_of_generator(struct replay *r, uint64_t *tid)
     return 0;
 }
 
+/* A thread's frame calling a generator, as the edits of a test need it. */
+struct generator_caller {
+    uint64_t frame, tid, leaf_pointer;
+    uint64_t position;      /* where the frame's position is */
+    uint64_t moved;         /* that position one instruction on */
+};
+
+/* Load a recording, sample it into `before` and find a generator's caller
+ * in a thread that gave stacks. */
+static void load_generator_caller(struct replay *r, const char *seed, struct profile *before,
+                                  struct generator_caller *g)
+{
+    load_and_sample(r, seed, before);
+    g->frame = caller_of_generator(r, &g->tid, &g->leaf_pointer);
+    if (!g->frame)
+        fail_msg("%s has no frame on the data stack calling a generator", seed);
+    assert_true(samples_of_thread(before, g->tid) > 0);
+    g->position = g->frame + r->target.layout.frame.position;
+    g->moved = read_u64(r, g->position) + 2;
+}
+
+/* Free a replay and the profiles taken of it. */
+static void free_replay(struct replay *r, struct profile *before, struct profile *after)
+{
+    profile_free(before);
+    profile_free(after);
+    free(r->data);
+}
+
 /*
  * A frame whose callee is a generator's frame can show the same thing in
  * both its copies while, between them, it was elsewhere: a loop returned to
@@ -335,28 +368,18 @@ static uint64_t caller_of_generator(struct replay *r, uint64_t *tid)
  */
 static void test_caller_changed_and_back(void **state)
 {
-    const char *seed = *state;
     struct replay r;
-    struct profile before;
-    load_and_sample(&r, seed, &before);
-    const struct py_layout *l = &r.target.layout;
-    uint64_t tid = 0;
-    uint64_t caller = caller_of_generator(&r, &tid);
-    if (!caller)
-        fail_msg("%s has no frame on the data stack calling a generator", seed);
-    assert_true(samples_of_thread(&before, tid) > 0);
+    struct profile before, after;
+    struct generator_caller g;
+    load_generator_caller(&r, *state, &before, &g);
     /* One instruction on in every second copy of it: once a read has all
      * three, the first and the last agree and the middle one (the centre of
      * the read) does not. */
-    uint64_t at = caller + l->frame.position;
-    uint64_t moved = read_u64(&r, at) + 2;
-    assert_true(fake_memory_overlay_between(at, at, (const uint8_t *)&moved, sizeof(moved)));
-    struct profile after;
+    assert_true(fake_memory_overlay_between(g.position, g.position, (const uint8_t *)&g.moved,
+                                            sizeof(g.moved)));
     sample(&r, &after);
-    assert_int_equal(samples_of_thread(&after, tid), 0);
-    profile_free(&before);
-    profile_free(&after);
-    free(r.data);
+    assert_int_equal(samples_of_thread(&after, g.tid), 0);
+    free_replay(&r, &before, &after);
 }
 
 /* A thread's innermost Python frame; 0 if none, or not recorded. */
@@ -444,6 +467,55 @@ static bool find_code_names(struct replay *r, uint64_t code, struct code_names *
     n->hash_at = name + l->unicode.hash;
     n->first_char = shown + l->unicode.ascii_data;
     return true;
+}
+
+/* Is every stack sampled of thread `tid` innermost in the function of the
+ * code object at `code`? */
+static bool always_innermost(struct replay *r, const struct profile *p, uint64_t tid,
+                             uint64_t code)
+{
+    struct code_names names;
+    assert_true(find_code_names(r, code, &names));
+    for (size_t i = 0; i < p->tree.count; i++) {
+        const struct call_node *node = &p->tree.nodes[i];
+        if (p->tree.threads[node->thread].tid != tid || !node->self_samples)
+            continue;
+        const char *name = symbols_str(&p->symbols, symbols_get(&p->symbols, node->frame)->name);
+        char shown[MAX_NAME_COMPARED];
+        size_t len = strlen(name);
+        if (len > sizeof(shown) ||
+            remote_read(&r->target.remote, names.first_char, shown, len) != REMOTE_OK ||
+            memcmp(shown, name, len) != 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The third copy of a generator's caller is taken after the centre of the
+ * read, so it speaks for the moment the stack was read at only if the
+ * thread's innermost frame stayed the same meanwhile. Here the caller shows
+ * another call in all three copies, and the pointer to the innermost frame
+ * names the generator at the centre but the caller right after the third
+ * copy, as if the generator and the call had returned and a look-alike
+ * frame had taken the caller's place: no stack of the generator may come
+ * out. (A read whose pointer names the caller at the centre gives the
+ * caller innermost, as it should.)
+ */
+static void test_leaf_moved_after_the_middle(void **state)
+{
+    struct replay r;
+    struct profile before, after;
+    struct generator_caller g;
+    load_generator_caller(&r, *state, &before, &g);
+    assert_true(fake_memory_overlay(g.position, (const uint8_t *)&g.moved, sizeof(g.moved)));
+    /* The third copy is a range of its own, starting at the frame. */
+    assert_true(fake_memory_overlay_once_after_start(g.frame, g.leaf_pointer,
+                                                     (const uint8_t *)&g.frame,
+                                                     sizeof(g.frame)));
+    sample(&r, &after);
+    assert_true(always_innermost(&r, &after, g.tid, code_of(&r, g.frame)));
+    free_replay(&r, &before, &after);
 }
 
 /*
@@ -612,6 +684,8 @@ int main(void)
         REPLAY_TEST(test_caller_at_return, "3.12.1-churn_stack"),
         REPLAY_TEST(test_caller_changed_and_back, "3.13.0-churn_stack"),
         REPLAY_TEST(test_caller_changed_and_back, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_leaf_moved_after_the_middle, "3.13.0-churn_stack"),
+        REPLAY_TEST(test_leaf_moved_after_the_middle, "3.15.2-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.8.18-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.9.18-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.10.13-churn_stack"),
