@@ -136,7 +136,7 @@ enum leaf_hold py_thread_leaf_held(struct snapshot *s, const struct py_thread *t
     /* As an anchor: copied before the centre and after MIDDLE. */
     struct snapshot_watch w = snapshot_get_watched(s, thr->leaf_pointer, sizeof(copies[0]),
                                                    WATCH_ANCHORS);
-    if (!w.main || !w.last || w.last == w.main)
+    if (!w.main || !w.last)
         return LEAF_UNCHECKED;
     memcpy(&copies[0], w.main, sizeof(copies[0]));
     memcpy(&copies[1], w.last, sizeof(copies[1]));
