@@ -88,9 +88,10 @@ static void write_trailer(FILE *f, const struct profile *p, size_t stacks)
 {
     const struct profile_stats *st = &p->stats;
     fprintf(f,
-            "{\"type\":\"end\",\"samples\":%llu,\"missed\":%llu,\"thread_samples\":%llu,"
-            "\"thread_errors\":%llu,\"errors\":{",
+            "{\"type\":\"end\",\"samples\":%llu,\"missed\":%llu,\"missed_woken_late\":%llu,"
+            "\"thread_samples\":%llu,\"thread_errors\":%llu,\"errors\":{",
             (unsigned long long)st->samples, (unsigned long long)st->missed,
+            (unsigned long long)MIN(st->missed_waiting, st->missed),
             (unsigned long long)st->thread_samples, (unsigned long long)st->thread_errors);
     for (int e = 0; e < SAMPLE_ERROR_COUNT; e++) {
         fputs(e ? "," : "", f);

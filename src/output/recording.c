@@ -40,6 +40,8 @@ enum record_type {
     REC_SAMPLE,         /* node, weight ns: one thread's stack in the current round */
     REC_ERRORS,         /* error kind, how many more since the last record of it */
     REC_END,            /* the totals (see write_end) */
+    REC_MISSED_WAITING, /* of END's missed rounds, those due while strobe
+                           waited for its time (written just before END) */
 };
 
 /* Records are built in a protobuf buffer (output/protobuf.h): the same
@@ -223,6 +225,8 @@ void recorder_round(struct recorder *r, struct profile *p, uint64_t now_ns)
 static void write_end(struct recorder *r, const struct profile *p)
 {
     const struct profile_stats *st = &p->stats;
+    put_byte(&r->raw, REC_MISSED_WAITING);
+    pb_varint(&r->raw, st->missed_waiting);
     put_byte(&r->raw, REC_END);
     const uint64_t fields[] = {
         st->samples, st->missed, st->thread_samples, st->thread_errors, st->truncated,
@@ -387,7 +391,7 @@ static bool read_end_record(struct cursor *c, struct profile *p)
     const char *target = get_string(c, sizeof(p->target) - 1, &target_len);
     const char *python = get_string(c, sizeof(p->python) - 1, &python_len);
     if (c->bad || !target || !python || depth_limit > UINT32_MAX || max_threads > UINT32_MAX ||
-        stop > STOP_EXEC || pid > INT32_MAX)
+        stop > STOP_EXEC || pid > INT32_MAX || st->missed_waiting > st->missed)
         return false;
     st->depth_limit = (uint32_t)depth_limit;
     st->max_threads = (uint32_t)max_threads;
@@ -445,6 +449,9 @@ static bool read_record(struct cursor *c, struct replay *rp)
         p->stats.thread_errors += count;
         return true;
     }
+    case REC_MISSED_WAITING:
+        p->stats.missed_waiting = get_varint(c);
+        return !c->bad;
     case REC_END:
         rp->ended = read_end_record(c, p);
         return rp->ended;

@@ -71,6 +71,28 @@ static void write_error_causes(FILE *f, const struct profile *p)
     fputs(")\n", f);
 }
 
+/* Missed rounds and why: due while strobe was still busy with earlier ones,
+ * or while it waited and the kernel woke or ran it late (timer.h). */
+static void write_missed(FILE *f, const struct profile_stats *st)
+{
+    static const char *const BUSY = "sampling could not keep up with the requested rate";
+    static const char *const WOKEN_LATE = "the kernel woke strobe late (see --sched)";
+    if (!st->missed)
+        return;
+    uint64_t waiting = MIN(st->missed_waiting, st->missed), busy = st->missed - waiting;
+    uint64_t expected = st->samples + st->missed;
+    fprintf(f, "Warning: missed %llu samples from the expected total of %llu (%.2f%%): ",
+            (unsigned long long)st->missed, (unsigned long long)expected,
+            pct(st->missed, expected));
+    if (!waiting)
+        fprintf(f, "%s\n", BUSY);
+    else if (!busy)
+        fprintf(f, "%s\n", WOKEN_LATE);
+    else
+        fprintf(f, "%llu as %s, %llu as %s\n", (unsigned long long)busy, BUSY,
+                (unsigned long long)waiting, WOKEN_LATE);
+}
+
 void report_write_capture_summary(FILE *f, const struct profile *p)
 {
     const struct profile_stats *st = &p->stats;
@@ -80,13 +102,7 @@ void report_write_capture_summary(FILE *f, const struct profile *p)
     fprintf(f, "Sample rate: %.2f samples/sec\n", duration > 0 ? (double)st->samples / duration : 0.0);
     fprintf(f, "Error rate: %.2f%%", profile_error_pct(p));
     write_error_causes(f, p);
-    uint64_t expected = st->samples + st->missed;
-    if (st->missed)
-        fprintf(f,
-                "Warning: missed %llu samples from the expected total of %llu (%.2f%%): "
-                "sampling could not keep up with the requested rate\n",
-                (unsigned long long)st->missed, (unsigned long long)expected,
-                pct(st->missed, expected));
+    write_missed(f, st);
     if (st->truncated)
         fprintf(f, "Note: %llu stacks were deeper than %u frames; their outermost frames are "
                    "shown as <truncated>\n", (unsigned long long)st->truncated, st->depth_limit);

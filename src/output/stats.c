@@ -47,8 +47,13 @@ void stats_write(FILE *f, const struct profile *p)
     fprintf(f, "  second looks       %llu after a torn read, %llu to check a stack that moved\n",
             (unsigned long long)c->retries, (unsigned long long)c->second_looks);
     if (c->cpu_policy)
-        fprintf(f, "  scheduling         %s%s\n", c->cpu_policy,
-                c->cpu_policy_refused ? " asked for, refused by the kernel" : "");
+        fprintf(f, "  scheduling         %s%s; %.1f ms runnable, waiting for a CPU\n",
+                c->cpu_policy, c->cpu_policy_refused ? " asked for, refused by the kernel" : "",
+                (double)c->run_delay_ns / NS_PER_MS);
+    uint64_t waiting = MIN(p->stats.missed_waiting, p->stats.missed);
+    fprintf(f, "  missed rounds      %llu as sampling fell behind, %llu as strobe was woken "
+               "late\n",
+            (unsigned long long)(p->stats.missed - waiting), (unsigned long long)waiting);
     fprintf(f, "  strobe CPU         %.2f s user + %.2f s system = %.2f us per sample, "
                "%.1f%% of one core\n",
             c->cpu_user_s, c->cpu_system_s, 1e6 * per((uint64_t)(cpu * 1e9), samples) / 1e9,

@@ -39,6 +39,8 @@ enum stop_reason {
 struct profile_stats {
     uint64_t samples;           /* sampling rounds taken */
     uint64_t missed;            /* scheduled rounds skipped because strobe fell behind */
+    uint64_t missed_waiting;    /* ... of which came due while strobe waited for
+                                   its time: the kernel woke or ran it late */
     uint64_t thread_samples;    /* thread stacks recorded */
     uint64_t thread_errors;     /* thread stacks that could not be read */
     uint64_t errors[SAMPLE_ERROR_COUNT];
@@ -68,6 +70,7 @@ struct profile_costs {
     uint64_t retries;                       /* thread walks retried after a torn read */
     uint64_t second_looks;                  /* ... or for want of copies to check them */
     const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */
+    uint64_t run_delay_ns;                  /* sampling, it waited this long for a CPU */
     bool cpu_policy_refused;                /* ... asked for, but the kernel said no */
     double cpu_user_s, cpu_system_s;        /* strobe's own CPU time */
     uint64_t peak_rss_kb;

@@ -429,6 +429,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     profile->costs.cpu_policy_refused = !timer_set_cpu_policy(opts->cpu_policy);
     timer_reduce_slack();
     uint64_t spin_below = timer_measure_wake_latency();
+    uint64_t run_delay_before = timer_run_delay_ns();
     uint64_t now = clock_now_ns();
     timer_start(&timer, opts->interval_ns, now, spin_below);
     /* A profile continued after the target exec'd keeps its start. */
@@ -461,10 +462,15 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         previous = now;
         timer_advance(&timer, clock_now_ns());
     }
+    uint64_t run_delay_after = timer_run_delay_ns();
     py_target_describe(target, profile->target, sizeof(profile->target));
     py_version_format(target->layout.version, profile->python, sizeof(profile->python));
     profile->stats.end_ns = now;
+    timer_finish(&timer, now);
     profile->stats.missed += timer.missed;
+    profile->stats.missed_waiting += timer.missed_waiting;
+    if (run_delay_after > run_delay_before)
+        profile->costs.run_delay_ns += run_delay_after - run_delay_before;
     profile->stop = reason;
     record_costs(&s);
     sampler_free(&s);

@@ -6,7 +6,9 @@
 #include "base/clock.h"
 #include "base/common.h"
 
+#include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -19,6 +21,8 @@
 /* Whatever the probe says, spin at most this long (and at least this). */
 #define SPIN_MAX_NS (200 * NS_PER_US)
 #define SPIN_MIN_NS (2 * NS_PER_US)
+/* Three decimal numbers and spaces. */
+#define SCHEDSTAT_LINE_MAX 128
 
 void timer_reduce_slack(void)
 {
@@ -84,16 +88,16 @@ uint64_t timer_measure_wake_latency(void)
 void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
                  uint64_t spin_below_ns)
 {
+    memset(t, 0, sizeof(*t));
     t->interval_ns = interval_ns ? interval_ns : 1;
     t->start_ns = now_ns;
     t->next_ns = now_ns;
-    t->missed = 0;
     t->spin_below_ns = spin_below_ns;
+    t->wait_began_ns = t->woke_ns = now_ns;
 }
 
-uint64_t timer_wait(struct sample_timer *t)
+static uint64_t wait_until_due(const struct sample_timer *t, uint64_t now)
 {
-    uint64_t now = clock_now_ns();
     if (now >= t->next_ns)
         return now;
     if (t->next_ns - now < t->spin_below_ns) {
@@ -107,13 +111,70 @@ uint64_t timer_wait(struct sample_timer *t)
     return clock_now_ns();
 }
 
+uint64_t timer_wait(struct sample_timer *t)
+{
+    t->wait_began_ns = clock_now_ns();
+    t->woke_ns = wait_until_due(t, t->wait_began_ns);
+    return t->woke_ns;
+}
+
+/*
+ * Of the `skipped` slots from t->next_ns on, those that came due while
+ * strobe waited for the slot it has just taken (`taken`): after it began to
+ * wait and before it woke. (Had it begun waiting only after `taken` was due,
+ * it went straight on: those slots passed while it was busy.)
+ */
+static uint64_t skipped_while_waiting(const struct sample_timer *t, uint64_t taken,
+                                      uint64_t skipped)
+{
+    if (t->wait_began_ns >= taken || t->woke_ns < t->next_ns)
+        return 0;
+    uint64_t due_by_wake = (t->woke_ns - t->next_ns) / t->interval_ns + 1;
+    return MIN(due_by_wake, skipped);
+}
+
 void timer_advance(struct sample_timer *t, uint64_t now_ns)
 {
+    uint64_t taken = t->next_ns;
     t->next_ns += t->interval_ns;
     if (now_ns >= t->next_ns + t->interval_ns) {
         /* More than a whole interval late: the slots in between are lost. */
         uint64_t skipped = (now_ns - t->next_ns) / t->interval_ns;
         t->missed += skipped;
+        t->missed_waiting += skipped_while_waiting(t, taken, skipped);
         t->next_ns += skipped * t->interval_ns;
     }
+}
+
+void timer_finish(struct sample_timer *t, uint64_t end_ns)
+{
+    if (end_ns < t->next_ns + t->interval_ns)
+        return;
+    uint64_t woken_for = t->next_ns;
+    t->next_ns += t->interval_ns;
+    uint64_t skipped = (end_ns - t->next_ns) / t->interval_ns + 1;
+    t->missed += skipped;
+    t->missed_waiting += skipped_while_waiting(t, woken_for, skipped);
+    t->next_ns += skipped * t->interval_ns;
+}
+
+uint64_t timer_run_delay_ns(void)
+{
+    /* "time on a CPU, time waiting on a run queue, time slices" (ns). */
+    char line[SCHEDSTAT_LINE_MAX];
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    if (!f)
+        return 0;
+    bool read = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!read)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    (void)strtoull(line, &end, 10);
+    if (errno || end == line)
+        return 0;
+    const char *waiting_at = end;
+    unsigned long long waiting = strtoull(waiting_at, &end, 10);
+    return errno || end == waiting_at ? 0 : (uint64_t)waiting;
 }

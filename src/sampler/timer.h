@@ -10,6 +10,9 @@
  * sample finishes after the following one was already due, the slots that
  * passed are skipped and counted as missed rather than taken in a burst:
  * bursts would over-weight whatever the target runs right after a stall.
+ * A missed slot is also told by why: its time came while strobe was still
+ * busy (sampling is slower than the rate asked for), or while it waited for
+ * its time, and the kernel woke or ran it late (a busy CPU, see below).
  */
 #ifndef STROBE_SAMPLER_TIMER_H
 #define STROBE_SAMPLER_TIMER_H
@@ -22,7 +25,11 @@ struct sample_timer {
     uint64_t start_ns;
     uint64_t next_ns;       /* when the next sample is due */
     uint64_t missed;        /* due slots skipped */
+    uint64_t missed_waiting;    /* ... of which were due while strobe waited
+                                   in timer_wait: woken late */
     uint64_t spin_below_ns; /* waits shorter than this are spun, not slept */
+    uint64_t wait_began_ns; /* the last timer_wait: called at */
+    uint64_t woke_ns;       /* ... and returned at */
 };
 
 /* Measure how late this machine wakes a sleeper: the spin threshold. */
@@ -35,12 +42,22 @@ void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
  * return; it may be earlier than due if interrupted. */
 uint64_t timer_wait(struct sample_timer *t);
 
-/* A sample was taken at `now`: schedule the next, skipping slots that have
- * already passed. */
+/* A sample due at next_ns was taken, and finished at `now`: schedule the
+ * next, skipping slots that have already passed. */
 void timer_advance(struct sample_timer *t, uint64_t now_ns);
+
+/* The profile ended at `end_ns`, the last time timer_wait returned (the
+ * target exited, time ran out, or a signal came): the slots that came due
+ * after the one it woke for, up to then, were missed too. Without this, a
+ * sampler kept off the CPU until the end would understate its misses. */
+void timer_finish(struct sample_timer *t, uint64_t end_ns);
 
 /* Make sleeps as precise as the kernel allows (timer slack of 1 ns). */
 void timer_reduce_slack(void);
+
+/* How long the calling thread has waited on a run queue, runnable but not
+ * running, since it started (the kernel's schedstat); 0 if not told. */
+uint64_t timer_run_delay_ns(void);
 
 /*
  * How strobe's sampling thread competes with the target for the CPU.

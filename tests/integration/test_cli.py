@@ -1,6 +1,7 @@
 """The command line and every error a user can hit: one clear line, a
 non-zero status, no crash, no hang; and what strobe does on signals."""
 
+import json
 import os
 import re
 import shutil
@@ -206,7 +207,42 @@ def test_sched_policy_shown_in_stats():
     r = run_strobe("run", "--sched", "idle", "--stats", "--collapsed", "-o", os.devnull,
                    newest().executable, workload("hot_loop.py"), "0.3")
     assert r.returncode == 0, r.stderr
-    assert "scheduling         idle\n" in r.stderr
+    assert re.search(r"^  scheduling         idle; [\d.]+ ms runnable, waiting for a CPU$",
+                     r.stderr, re.M), r.stderr
+
+
+def test_missed_rounds_told_by_cause():
+    """Rounds that came due while strobe waited for its time and was not run
+    (here: stopped, three times, at a rate that leaves it asleep nearly all
+    the time) are put down to that, in the report, --stats and the JSON
+    lines alike, and the counts add up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "p.jsonl")
+        proc = subprocess.Popen([STROBE, "run", "-r", "100", "--stats", "--jsonl", "-o", out,
+                                 newest().executable, workload("hot_loop.py"), "2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.6)
+        for _ in range(3):
+            proc.send_signal(signal.SIGSTOP)
+            time.sleep(0.25)
+            proc.send_signal(signal.SIGCONT)
+            time.sleep(0.1)
+        stdout, stderr = proc.communicate(timeout=60)
+        with open(out) as f:
+            end = json.loads(f.read().splitlines()[-1])
+    assert proc.returncode == 0, stderr
+    m = re.search(r"^  missed rounds      (\d+) as sampling fell behind, (\d+) as strobe was "
+                  r"woken late$", stderr, re.M)
+    busy, late = int(m.group(1)), int(m.group(2))
+    assert late >= 20 and late > busy, stderr   # 25 due in each stop
+    assert end["missed"] == busy + late and end["missed_woken_late"] == late, (end, busy, late)
+    assert re.search(r"^  scheduling         batch; [\d.]+ ms runnable, waiting for a CPU$",
+                     stderr, re.M), stderr
+    warning = re.search(r"^Warning: missed (\d+) samples .*: (.*)$", stderr + stdout, re.M)
+    assert int(warning.group(1)) == busy + late
+    cause = "the kernel woke strobe late (see --sched)"
+    assert warning.group(2) == cause if not busy else warning.group(2).endswith(
+        f"{late} as {cause}"), warning.group(0)
 
 
 def test_stats_count_remote_ranges(python):

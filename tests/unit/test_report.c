@@ -132,7 +132,8 @@ static void test_report_text(void **state)
     assert_contains(text, "Sample rate: 10.00 samples/sec\n");
     /* 2 failed of 12 thread reads */
     assert_contains(text, "Error rate: 16.67% (2 stack changed while being read)\n");
-    assert_contains(text, "Warning: missed 5 samples from the expected total of 15 (33.33%)");
+    assert_contains(text, "Warning: missed 5 samples from the expected total of 15 (33.33%): "
+                          "sampling could not keep up with the requested rate\n");
     assert_contains(text, "Target: PID 4242, CPython 3.12.1, 2 threads seen");
     assert_contains(text, "tottime (s)");
     /* Rows: direct/cumulative, sample%, tottime, cumul%, cumtime, base name. */
@@ -146,6 +147,23 @@ static void test_report_text(void **state)
     /* Default order: most direct samples first, ties by name. */
     assert_true(strstr(text, "io.py:30") < strstr(text, "work.py:20"));
     assert_true(strstr(text, "work.py:20") < strstr(text, "main.py:10"));
+    free(text);
+}
+
+/* Missed rounds are told by why: strobe busy, or woken late; one reason
+ * alone is said plainly, two with their counts. */
+static void test_report_missed_causes(void **state)
+{
+    struct fixture *fx = *state;
+    struct report_options o = { SORT_NSAMPLES, 15, true };
+    fx->p.stats.missed_waiting = 5;
+    char *text = render(&fx->p, &o, false);
+    assert_contains(text, "(33.33%): the kernel woke strobe late (see --sched)\n");
+    free(text);
+    fx->p.stats.missed_waiting = 2;
+    text = render(&fx->p, &o, false);
+    assert_contains(text, "(33.33%): 3 as sampling could not keep up with the requested rate, "
+                          "2 as the kernel woke strobe late (see --sched)\n");
     free(text);
 }
 
@@ -273,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flat_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_missed_causes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_sort_limit_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collapsed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_edges, setup, teardown),

@@ -1,0 +1,138 @@
+/*
+ * test_timer.c — the sampling schedule's accounting: slots skipped when a
+ * round finishes late, and whether each came due while strobe was busy or
+ * while it waited for its time and woke late. Times are made up (ns);
+ * nothing here sleeps except the one real wait at the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/clock.h"
+#include "sampler/timer.h"
+
+#define INTERVAL 100
+#define START 1000
+
+/* One round of the sampling loop: strobe begins to wait at `wait_began`,
+ * is running again at `woke`, and finishes the round at `done`. */
+static void round_at(struct sample_timer *t, uint64_t wait_began, uint64_t woke, uint64_t done)
+{
+    t->wait_began_ns = wait_began;
+    t->woke_ns = woke;
+    timer_advance(t, done);
+}
+
+static void test_on_time_misses_nothing(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, INTERVAL, START, 0);
+    round_at(&t, 990, 1000, 1020);     /* slot 1000 */
+    round_at(&t, 1030, 1150, 1180);    /* slot 1100, 50 late: taken, not missed */
+    assert_int_equal(t.missed, 0);
+    assert_int_equal(t.next_ns, 1200);
+}
+
+static void test_woken_late(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, INTERVAL, START, 0);
+    round_at(&t, 990, 1000, 1020);
+    /* Waiting for 1100, woken at 1420: 1200 and 1300 are lost (1400 is
+     * still taken, late), and both came due while it waited. */
+    round_at(&t, 1050, 1420, 1440);
+    assert_int_equal(t.missed, 2);
+    assert_int_equal(t.missed_waiting, 2);
+    assert_int_equal(t.next_ns, 1400);
+}
+
+static void test_busy(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, INTERVAL, START, 0);
+    /* A round that runs until 1350: 1100 and 1200 come due meanwhile and
+     * are lost; 1300 is taken at once, late. */
+    round_at(&t, 990, 1000, 1350);
+    assert_int_equal(t.missed, 2);
+    round_at(&t, 1360, 1360, 1380);    /* 1300: went straight on, no wait */
+    assert_int_equal(t.missed, 2);
+    assert_int_equal(t.missed_waiting, 0);
+    assert_int_equal(t.next_ns, 1400);
+    /* Late already when it began to wait (the round before ran long): what
+     * passes then was due while it was busy. */
+    round_at(&t, 1480, 1480, 1530);     /* 1400 */
+    round_at(&t, 1720, 1720, 1730);     /* 1500; 1600 lost, 1700 taken late */
+    assert_int_equal(t.missed, 3);
+    assert_int_equal(t.missed_waiting, 0);
+    assert_int_equal(t.next_ns, 1700);
+}
+
+static void test_woken_late_then_busy(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, INTERVAL, START, 0);
+    round_at(&t, 990, 1000, 1020);
+    /* Waiting for 1100 from 1090, woken at 1350 (1200 and 1300 due while
+     * waiting), done at 1680 (1400 and 1500 due while busy; 1600 taken). */
+    round_at(&t, 1090, 1350, 1680);
+    assert_int_equal(t.missed, 4);
+    assert_int_equal(t.missed_waiting, 2);
+    assert_int_equal(t.next_ns, 1600);
+}
+
+/* Kept off the CPU until the end: the slots due meanwhile are missed. */
+static void test_finish_counts_the_last_wait(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, INTERVAL, START, 0);
+    round_at(&t, 990, 1000, 1020);
+    /* Waiting for 1100 from 1030, woken at 1560 to find the target gone:
+     * 1200 to 1500 came due while it waited. */
+    t.wait_began_ns = 1030;
+    t.woke_ns = 1560;
+    timer_finish(&t, 1560);
+    assert_int_equal(t.missed, 4);
+    assert_int_equal(t.missed_waiting, 4);
+    /* Ended on time (woken for 1600 at 1630): nothing more. */
+    t.next_ns = 1600;
+    t.wait_began_ns = 1580;
+    t.woke_ns = 1630;
+    timer_finish(&t, 1630);
+    assert_int_equal(t.missed, 4);
+}
+
+/* The one real wait: it returns once the slot is due, and says when it
+ * began to wait and when it woke. */
+static void test_wait_returns_when_due(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    uint64_t interval = 20 * NS_PER_MS;
+    timer_start(&t, interval, clock_now_ns(), 0);
+    uint64_t now = timer_wait(&t);      /* the first slot: due at once */
+    timer_advance(&t, now);
+    now = timer_wait(&t);
+    assert_true(now >= t.next_ns);
+    assert_true(t.wait_began_ns < t.next_ns);
+    assert_true(t.woke_ns == now);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_on_time_misses_nothing),
+        cmocka_unit_test(test_woken_late),
+        cmocka_unit_test(test_busy),
+        cmocka_unit_test(test_woken_late_then_busy),
+        cmocka_unit_test(test_finish_counts_the_last_wait),
+        cmocka_unit_test(test_wait_returns_when_due),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
