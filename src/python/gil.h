@@ -9,10 +9,12 @@
  * holder can have run; every other thread's frames stood still. Copied first
  * and last in a sample's read (snapshot FIRST and LATE phases), equal copies
  * show the count still for the whole read, and the same count in a later
- * sample extends that to everything in between. They vouch only for what
- * that one read copied: a second look within the sample comes after the
- * LATE copy, when another thread may have taken the GIL, unless that look's
- * own copies still show the same count.
+ * sample extends that to everything in between; one higher, that the GIL
+ * passed once, from the holder the first sample saw to the one the later
+ * sees, so that only those two can have run in between. The copies vouch
+ * only for what that one read copied: a second look within the sample comes
+ * after the LATE copy, when another thread may have taken the GIL, unless
+ * that look's own copies still show the same count.
  *
  * Known where strobe knows where the GIL is (layout.h): in the runtime
  * (3.8–3.11), or in the interpreter when the process has only one (3.12+: a

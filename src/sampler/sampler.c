@@ -311,6 +311,20 @@ static void settle_gil(struct sampler *s, enum threads_status ts, size_t count,
     s->gil_addr = threads_in_python(s->threads, count) > 1 ? addr : 0;
 }
 
+/*
+ * Read the GIL for this sample. If it passed once since the last one (the
+ * same GIL, known in both, its count one higher), only its holders then and
+ * now can have run: the other threads stay at rest (python/gil.h).
+ */
+static void read_gil(struct sampler *s)
+{
+    struct gil_state before = s->gil;
+    py_gil_read(&s->snap, s->gil_addr, &s->gil);
+    if (before.known && s->gil.known && s->gil.switches == before.switches + 1)
+        stack_resolver_gil_passed(&s->resolver, before.switches, before.last_holder,
+                                  s->gil.last_holder);
+}
+
 /* One sample of every thread. false if the target can no longer be read. */
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
@@ -320,7 +334,7 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
         return false;
     s->first_read = s->snap.reads;
     s->gil_self_check = ++s->samples % GIL_SELF_CHECK_SAMPLES == 0;
-    py_gil_read(&s->snap, s->gil_addr, &s->gil);
+    read_gil(s);
     size_t count = 0, interpreters = 0;
     struct code_generation gen;
     enum threads_status ts = py_threads_read(s->target, &s->snap, s->threads, PY_MAX_THREADS,

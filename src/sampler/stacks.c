@@ -350,6 +350,17 @@ void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
         m->still = *still;
 }
 
+void stack_resolver_gil_passed(struct stack_resolver *r, uint64_t switches,
+                               uint64_t from_holder, uint64_t to_holder)
+{
+    for (size_t i = 0; i < r->nmemos; i++) {
+        struct stack_still *still = &r->memos[i].still;
+        if (r->memos[i].has_still && still->gil_switches == switches &&
+            still->tstate != from_holder && still->tstate != to_holder)
+            still->gil_switches = switches + 1;
+    }
+}
+
 uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid)
 {
     return memo_last_node(find_memo(r, tid));

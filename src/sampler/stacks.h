@@ -131,6 +131,13 @@ void stack_resolver_set_still(struct stack_resolver *r, uint64_t tid,
 bool stack_resolver_still_leaf(const struct stack_resolver *r, uint64_t tid, uint64_t switches,
                                uint64_t tstate, uint64_t *leaf_frame);
 
+/* Between two samples the GIL passed once, from thread state `from_holder`
+ * to `to_holder` (its count went from `switches` to switches + 1): only
+ * those two can have run, so every other stack standing under `switches`
+ * stands under the new count too. */
+void stack_resolver_gil_passed(struct stack_resolver *r, uint64_t switches,
+                               uint64_t from_holder, uint64_t to_holder);
+
 /* The innermost call-tree node of tid's last recorded stack, ID_NONE if none. */
 uint32_t stack_resolver_last_node(const struct stack_resolver *r, uint64_t tid);
 

@@ -10,6 +10,7 @@
 #include "fake_memory.h"
 
 #include "proc/snapshot.h"
+#include "python/gil.h"
 #include "python/threads.h"
 #include "sampler/profile.h"
 #include "sampler/sampler.h"
@@ -99,6 +100,15 @@ static void load_and_sample(struct replay *r, const char *seed, struct profile *
     load(r, seed);
     sample(r, before);
     assert_true(before->stats.thread_samples > 0);
+}
+
+/* Load a recording and start a sampler on it, into p, for a test that
+ * samples it in steps. */
+static struct sampler *start_sampler(struct replay *r, const char *seed, struct profile *p)
+{
+    load(r, seed);
+    profile_init(p);
+    return sampler_new(&r->target, p);
 }
 
 static uint64_t read_u64(struct replay *r, uint64_t addr)
@@ -632,10 +642,8 @@ static void test_code_replaced_after_its_frame(void **state)
 {
     const char *seed = *state;
     struct replay r;
-    load(&r, seed);
     struct profile p;
-    profile_init(&p);
-    struct sampler *s = sampler_new(&r.target, &p);
+    struct sampler *s = start_sampler(&r, seed, &p);
     /* The first samples build the plan and prove the stacks; the next
      * reads every thread once more before those the GIL has not reached are
      * left at rest. */
@@ -668,6 +676,93 @@ static void test_code_replaced_after_its_frame(void **state)
     free(r.data);
 }
 
+/* The GIL as the recording has it, and a change to show from now on: its
+ * count moved on by `passes`, its holder now `holder`. */
+struct gil_edit {
+    uint64_t addr, holder, switches;
+};
+
+static void gil_recorded(struct replay *r, struct gil_edit *g)
+{
+    g->addr = py_gil_address(&r->target, r->target.interp_head, 1);
+    assert_true(g->addr != 0);
+    g->holder = read_u64(r, g->addr + GIL_LAST_HOLDER_OFFSET);
+    g->switches = read_u64(r, g->addr + GIL_SWITCH_NUMBER_OFFSET);
+    assert_true(g->holder && g->switches);
+}
+
+static void gil_pass(struct gil_edit *g, uint64_t passes, uint64_t holder)
+{
+    g->switches += passes;
+    g->holder = holder;
+    assert_true(fake_memory_overlay(g->addr + GIL_LAST_HOLDER_OFFSET, (const uint8_t *)&g->holder,
+                                    sizeof(g->holder)));
+    assert_true(fake_memory_overlay(g->addr + GIL_SWITCH_NUMBER_OFFSET,
+                                    (const uint8_t *)&g->switches, sizeof(g->switches)));
+}
+
+/* Stacks the GIL let strobe repeat without reading them, in `samples` more. */
+static uint64_t repeated_in(struct sampler *s, struct profile *p, int samples)
+{
+    uint64_t before = p->costs.stacks_repeated;
+    take_samples(s, p, samples);
+    return p->costs.stacks_repeated - before;
+}
+
+/*
+ * (Over the recordings that caught two threads in Python with the GIL read.)
+ * The GIL passes once between two samples: only the holders at either end
+ * can have run, so a thread at rest that is neither stays at rest, and one
+ * that took the GIL is read. A count two higher hides who held it between:
+ * every thread is read again.
+ */
+static void test_gil_passed_once(void **state)
+{
+    const char *seed = *state;
+    struct replay r;
+    struct profile p;
+    struct sampler *s = start_sampler(&r, seed, &p);
+    take_samples(s, &p, REPLAY_SAMPLES);
+    struct gil_edit edits[3];   /* each shown from its gil_pass on */
+    gil_recorded(&r, &edits[0]);
+    uint64_t holder = edits[0].holder, resting = 0;
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(&r, threads);
+    size_t in_python = 0;
+    for (size_t i = 0; i < nthreads; i++) {
+        in_python += threads[i].leaf_frame != 0;
+        if (threads[i].leaf_frame && threads[i].tstate != holder)
+            resting = threads[i].tstate;
+    }
+    /* The recording's two threads: one holds the GIL, the other rests. */
+    assert_int_equal(in_python, 2);
+    assert_true(resting != 0);
+    assert_int_equal(repeated_in(s, &p, 1), 1);
+
+    /* To a thread outside Python: the resting one rests on; the old holder
+     * is read, twice, and then rests too. */
+    uint64_t outside = holder + sizeof(uint64_t);
+    gil_pass(&edits[0], 1, outside);
+    assert_int_equal(repeated_in(s, &p, 1), 1);
+    assert_int_equal(repeated_in(s, &p, 1), 1);
+    assert_int_equal(repeated_in(s, &p, 1), 2);
+
+    /* To the resting thread: it is read, the old holder rests on. */
+    edits[1] = edits[0];
+    gil_pass(&edits[1], 1, resting);
+    assert_int_equal(repeated_in(s, &p, 1), 1);
+    assert_int_equal(repeated_in(s, &p, 1), 1);
+
+    /* Passed twice: none can be vouched for until read again. */
+    edits[2] = edits[1];
+    gil_pass(&edits[2], 2, outside);
+    assert_int_equal(repeated_in(s, &p, 1), 0);
+
+    sampler_delete(s);
+    profile_free(&p);
+    free(r.data);
+}
+
 /* Each test runs over the recordings of the versions it is about (for a
  * caller of a generator: those that caught a thread in one). */
 #define REPLAY_TEST(test, seed) cmocka_unit_test_prestate(test, (void *)(seed))
@@ -686,6 +781,10 @@ int main(void)
         REPLAY_TEST(test_caller_changed_and_back, "3.15.2-churn_stack"),
         REPLAY_TEST(test_leaf_moved_after_the_middle, "3.13.0-churn_stack"),
         REPLAY_TEST(test_leaf_moved_after_the_middle, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_gil_passed_once, "3.11.2-churn_stack"),
+        REPLAY_TEST(test_gil_passed_once, "3.13.0-churn_stack"),
+        REPLAY_TEST(test_gil_passed_once, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_gil_passed_once, "3.15.2-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.8.18-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.9.18-churn_stack"),
         REPLAY_TEST(test_code_freed_while_read, "3.10.13-churn_stack"),
