@@ -21,6 +21,9 @@
 /* Whatever the probe says, spin at most this long (and at least this). */
 #define SPIN_MAX_NS (200 * NS_PER_US)
 #define SPIN_MIN_NS (2 * NS_PER_US)
+/* While every wait is spun, one is slept anyway this often: a probe of the
+ * latency, which may have been measured on a busy machine. */
+#define SPIN_PROBE_NS (50 * NS_PER_MS)
 /* Three decimal numbers and spaces. */
 #define SCHEDSTAT_LINE_MAX 128
 
@@ -81,34 +84,49 @@ uint64_t timer_measure_wake_latency(void)
         late[i] = now > due ? now - due : 0;
     }
     qsort(late, CALIBRATION_SLEEPS, sizeof(late[0]), cmp_u64);
-    uint64_t median = late[CALIBRATION_SLEEPS / 2];
-    return MIN(MAX(median, SPIN_MIN_NS), SPIN_MAX_NS);
+    return late[CALIBRATION_SLEEPS / 2];
 }
 
 void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
-                 uint64_t spin_below_ns)
+                 uint64_t wake_latency_ns)
 {
     memset(t, 0, sizeof(*t));
     t->interval_ns = interval_ns ? interval_ns : 1;
     t->start_ns = now_ns;
     t->next_ns = now_ns;
-    t->spin_below_ns = spin_below_ns;
-    t->wait_began_ns = t->woke_ns = now_ns;
+    t->wake_latency_ns = MIN(MAX(wake_latency_ns, SPIN_MIN_NS), SPIN_MAX_NS);
+    t->wait_began_ns = t->woke_ns = t->slept_ns = now_ns;
 }
 
-static uint64_t wait_until_due(const struct sample_timer *t, uint64_t now)
+bool timer_would_spin(const struct sample_timer *t, uint64_t wait_ns)
+{
+    return wait_ns < t->wake_latency_ns;
+}
+
+void timer_note_lateness(struct sample_timer *t, uint64_t late_ns)
+{
+    uint64_t late = MIN(MAX(late_ns, SPIN_MIN_NS), SPIN_MAX_NS);
+    t->wake_latency_ns = (t->wake_latency_ns + late) / 2;
+}
+
+static uint64_t wait_until_due(struct sample_timer *t, uint64_t now)
 {
     if (now >= t->next_ns)
         return now;
-    if (t->next_ns - now < t->spin_below_ns) {
-        /* Sooner than a sleep could end: spin (bounded by spin_below_ns). */
+    bool spin = timer_would_spin(t, t->next_ns - now);
+    if (spin && now - t->slept_ns < SPIN_PROBE_NS) {
+        /* Sooner than a sleep could end: spin (bounded by the latency). */
         while (now < t->next_ns)
             now = clock_now_ns();
         return now;
     }
     struct timespec due = clock_ns_to_timespec(t->next_ns);
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
-    return clock_now_ns();
+    int interrupted = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+    now = clock_now_ns();
+    t->slept_ns = now;
+    if (spin && !interrupted)
+        timer_note_lateness(t, now > t->next_ns ? now - t->next_ns : 0);
+    return now;
 }
 
 uint64_t timer_wait(struct sample_timer *t)

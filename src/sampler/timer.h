@@ -6,10 +6,15 @@
  * accumulates into drift. A sleep cannot end sooner than the kernel's wake-up
  * latency, though (tens of microseconds on some virtual machines), so waits
  * shorter than that — only at rates of tens of kHz and above — are spun
- * instead; at ordinary rates strobe sleeps and costs almost nothing. When a
- * sample finishes after the following one was already due, the slots that
- * passed are skipped and counted as missed rather than taken in a burst:
- * bursts would over-weight whatever the target runs right after a stall.
+ * instead; at ordinary rates strobe sleeps and costs almost nothing. The
+ * latency is measured at the start. A start on a busy machine can measure
+ * it longer than the interval, and strobe would then spin every wait, a
+ * core's worth: so after a spell of nothing but spinning (SPIN_PROBE_NS),
+ * one wait is slept anyway and the estimate moves halfway to what that
+ * sleep shows. When a sample finishes after the following one was already
+ * due, the slots that passed are skipped and counted as missed rather than
+ * taken in a burst: bursts would over-weight whatever the target runs
+ * right after a stall.
  * A missed slot is also told by why: its time came while strobe was still
  * busy (sampling is slower than the rate asked for), or while it waited for
  * its time, and the kernel woke or ran it late (a busy CPU, see below).
@@ -27,16 +32,25 @@ struct sample_timer {
     uint64_t missed;        /* due slots skipped */
     uint64_t missed_waiting;    /* ... of which were due while strobe waited
                                    in timer_wait: woken late */
-    uint64_t spin_below_ns; /* waits shorter than this are spun, not slept */
+    uint64_t wake_latency_ns;   /* how late a sleep ends, estimated */
+    uint64_t slept_ns;          /* when a wait was last slept (or it started) */
     uint64_t wait_began_ns; /* the last timer_wait: called at */
     uint64_t woke_ns;       /* ... and returned at */
 };
 
-/* Measure how late this machine wakes a sleeper: the spin threshold. */
+/* Measure how late this machine wakes a sleeper: the first estimate. */
 uint64_t timer_measure_wake_latency(void);
 
 void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
-                 uint64_t spin_below_ns);
+                 uint64_t wake_latency_ns);
+
+/* Would a wait of `wait_ns` be spun rather than slept? (A sleep would end
+ * after it: later than due.) */
+bool timer_would_spin(const struct sample_timer *t, uint64_t wait_ns);
+
+/* A probe's sleep ended `late_ns` after it was due: move the estimate
+ * halfway to it. */
+void timer_note_lateness(struct sample_timer *t, uint64_t late_ns);
 
 /* Wait until the next sample is due or a signal arrives. Returns the time on
  * return; it may be earlier than due if interrupted. */

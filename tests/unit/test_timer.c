@@ -1,8 +1,9 @@
 /*
- * test_timer.c — the sampling schedule's accounting: slots skipped when a
- * round finishes late, and whether each came due while strobe was busy or
- * while it waited for its time and woke late. Times are made up (ns);
- * nothing here sleeps except the one real wait at the end.
+ * test_timer.c — the sampling schedule: slots skipped when a round finishes
+ * late, and whether each came due while strobe was busy or while it waited
+ * for its time and woke late; when a wait is spun rather than slept, and
+ * how the wake-up latency that decides it is followed. Times are made
+ * up (ns); nothing here sleeps except the one real wait at the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,38 @@ static void test_finish_counts_the_last_wait(void **state)
     assert_int_equal(t.missed, 4);
 }
 
+/* Spun: a wait a sleep would overshoot (60 us late here). */
+static void test_spins_waits_a_sleep_would_overshoot(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, 100 * NS_PER_US, START, 60 * NS_PER_US);
+    assert_true(timer_would_spin(&t, 5 * NS_PER_US));
+    assert_false(timer_would_spin(&t, 90 * NS_PER_US));
+}
+
+/* A start on a busy machine measured 200 us: at 10 kHz nearly every wait
+ * would be spun, a core's worth. Probes that end 60 us late bring the
+ * estimate down within a few; a stall of milliseconds in one moves it for
+ * a few probes only. */
+static void test_latency_followed(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    timer_start(&t, 100 * NS_PER_US, START, 200 * NS_PER_US);
+    assert_true(timer_would_spin(&t, 80 * NS_PER_US));
+    int sleeps = 0;
+    while (timer_would_spin(&t, 80 * NS_PER_US) && sleeps < 1000) {
+        timer_note_lateness(&t, 60 * NS_PER_US);
+        sleeps++;
+    }
+    assert_true(sleeps > 1 && sleeps < 8);
+    for (int i = 0; i < 200; i++)
+        timer_note_lateness(&t, i % 10 ? 60 * NS_PER_US : 4 * NS_PER_MS);
+    assert_true(t.wake_latency_ns >= 50 * NS_PER_US && t.wake_latency_ns <= 70 * NS_PER_US);
+    assert_false(timer_would_spin(&t, 80 * NS_PER_US));
+}
+
 /* The one real wait: it returns once the slot is due, and says when it
  * began to wait and when it woke. */
 static void test_wait_returns_when_due(void **state)
@@ -132,6 +165,8 @@ int main(void)
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_woken_late_then_busy),
         cmocka_unit_test(test_finish_counts_the_last_wait),
+        cmocka_unit_test(test_spins_waits_a_sleep_would_overshoot),
+        cmocka_unit_test(test_latency_followed),
         cmocka_unit_test(test_wait_returns_when_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
