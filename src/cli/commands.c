@@ -352,7 +352,7 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
                                          int *exit_code)
 {
     uint64_t start = clock_now_ns(), last_print = 0;
-    uint64_t fingerprint = 0;
+    uint64_t fingerprint = 0, refused = 0;
     bool noticed = false;
     for (;;) {
         if (signals_stop_requested())
@@ -363,8 +363,18 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
             enum target_status st = py_target_attach(t, pid, err, errlen);
             if (st == TARGET_OK)
                 return WAIT_ATTACHED;
-            if (st == TARGET_UNSUPPORTED || st == TARGET_DENIED)
+            if (st == TARGET_DENIED)
                 return WAIT_FAILED;
+            /* The loader may still be mapping the library in (its data can
+             * read as another part of the file for a moment): a runtime
+             * refused is refused for good only if the maps stood still
+             * until a second look refused it too. */
+            if (st == TARGET_UNSUPPORTED) {
+                if (fp == refused)
+                    return WAIT_FAILED;
+                refused = fp;
+                fingerprint = 0;
+            }
         }
         if (child ? spawn_reap(pid, false, exit_code) : process_state(pid) == PROCESS_EXITED)
             return WAIT_CHILD_EXITED;
