@@ -167,7 +167,7 @@ static enum callee_link how_called(const struct py_layout *l, const uint8_t *fra
                                    bool internal, enum callee_link above)
 {
     if (l->frame_model == FRAME_MODEL_OBJECT)
-        return CALLEE_NONE;
+        return CALLEE_ELSEWHERE;    /* every frame is an object of its own */
     if (internal)
         return above == CALLEE_INLINE ? CALLEE_VIA_C : above;
     if (owner != OWNED_BY_THREAD)
@@ -178,11 +178,12 @@ static enum callee_link how_called(const struct py_layout *l, const uint8_t *fra
 }
 
 /*
- * What a caller on the data stack (3.11+) must show, beyond what every frame
- * must (frames.h). A callee held elsewhere (a generator's frame) was copied
- * at other times: a loop that returned to the caller and called from the
- * same place again can give the caller look-alike copies at both ends while,
- * in the middle, it was elsewhere; a third copy, in the middle, must agree.
+ * What a caller must show, beyond what every frame must (frames.h). A
+ * callee held elsewhere (a generator's frame; in 3.8-3.10 every frame, each
+ * an object of its own) was copied at other times: a loop that returned to
+ * the caller and called from the same place again can give the caller
+ * look-alike copies at both ends while, in the middle, it was elsewhere; a
+ * third copy, in the middle, must agree.
  * (A callee on the same data stack was copied with it: the two were as they
  * are at the same moment.) And a frame that called inline has run past its
  * first instruction (3.11–3.12; the resolver checks it is not at a return).
@@ -194,14 +195,16 @@ static enum walk_status check_caller(const struct py_layout *l, struct snapshot 
 {
     if (link == CALLEE_INLINE && l->inline_callers_started && frame_offset(l, frame, code) <= 0)
         return WALK_MOVED;
-    if (link != CALLEE_ELSEWHERE || owner != OWNED_BY_THREAD)
+    bool objects = l->frame_model == FRAME_MODEL_OBJECT;
+    if (link != CALLEE_ELSEWHERE || (!objects && owner != OWNED_BY_THREAD))
         return WALK_OK;
     const uint8_t *middle = snapshot_get_middle(s, addr, l->frame_read_size);
     if (!middle)
         *verified = false;
     else if (!same_activation(l, frame, middle, false))
         return WALK_MOVED;
-    *middle_used = true;
+    /* See frames.h for why 3.8-3.10 do not ask the leaf to hold still. */
+    *middle_used = *middle_used || !objects;
     return WALK_OK;
 }
 

@@ -43,7 +43,13 @@
  * in its own object, is linked to a frame copied at other times: such a
  * caller gets a third copy, in the middle of the read (snapshot.h, MIDDLE),
  * which must agree, while the pointer to the innermost frame holds still
- * from before the centre until after that copy (threads.h). And in
+ * from before the centre until after that copy (threads.h). In 3.8-3.10
+ * every frame is an object of its own, which its function reuses when it is
+ * called again, so every caller gets the third copy; but there the
+ * innermost frame changes too often to be held for that long (a quarter of
+ * shallow reads failed so), and without it the third copy misses only a
+ * caller that returned, and came back to a look-alike of itself, within the
+ * moment between the centre and the copy. And in
  * 3.11–3.12, which leave a popped frame as it was, a frame that called
  * another straight from its evaluation loop must be past its first
  * instruction, where a just-called frame is, and not at a return, where a
