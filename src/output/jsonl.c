@@ -91,7 +91,7 @@ static void write_trailer(FILE *f, const struct profile *p, size_t stacks)
             "{\"type\":\"end\",\"samples\":%llu,\"missed\":%llu,\"missed_woken_late\":%llu,"
             "\"thread_samples\":%llu,\"thread_errors\":%llu,\"errors\":{",
             (unsigned long long)st->samples, (unsigned long long)st->missed,
-            (unsigned long long)MIN(st->missed_waiting, st->missed),
+            (unsigned long long)profile_missed_woken_late(st),
             (unsigned long long)st->thread_samples, (unsigned long long)st->thread_errors);
     for (int e = 0; e < SAMPLE_ERROR_COUNT; e++) {
         fputs(e ? "," : "", f);

@@ -79,7 +79,7 @@ static void write_missed(FILE *f, const struct profile_stats *st)
     static const char *const WOKEN_LATE = "the kernel woke strobe late (see --sched)";
     if (!st->missed)
         return;
-    uint64_t waiting = MIN(st->missed_waiting, st->missed), busy = st->missed - waiting;
+    uint64_t waiting = profile_missed_woken_late(st), busy = st->missed - waiting;
     uint64_t expected = st->samples + st->missed;
     fprintf(f, "Warning: missed %llu samples from the expected total of %llu (%.2f%%): ",
             (unsigned long long)st->missed, (unsigned long long)expected,

@@ -50,7 +50,7 @@ void stats_write(FILE *f, const struct profile *p)
         fprintf(f, "  scheduling         %s%s; %.1f ms runnable, waiting for a CPU\n",
                 c->cpu_policy, c->cpu_policy_refused ? " asked for, refused by the kernel" : "",
                 (double)c->run_delay_ns / NS_PER_MS);
-    uint64_t waiting = MIN(p->stats.missed_waiting, p->stats.missed);
+    uint64_t waiting = profile_missed_woken_late(&p->stats);
     fprintf(f, "  missed rounds      %llu as sampling fell behind, %llu as strobe was woken "
                "late\n",
             (unsigned long long)(p->stats.missed - waiting), (unsigned long long)waiting);

@@ -60,3 +60,8 @@ double profile_error_pct(const struct profile *p)
     uint64_t attempts = p->stats.thread_samples + p->stats.thread_errors;
     return attempts ? 100.0 * (double)p->stats.thread_errors / (double)attempts : 0.0;
 }
+
+uint64_t profile_missed_woken_late(const struct profile_stats *st)
+{
+    return MIN(st->missed_waiting, st->missed);
+}

@@ -97,4 +97,8 @@ double profile_duration_s(const struct profile *p);
 /* Percentage of thread reads that failed. */
 double profile_error_pct(const struct profile *p);
 
+/* Of the missed rounds, those woken late (never more than missed, whatever
+ * a recording said). */
+uint64_t profile_missed_woken_late(const struct profile_stats *st);
+
 #endif

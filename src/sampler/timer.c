@@ -87,6 +87,11 @@ uint64_t timer_measure_wake_latency(void)
     return late[CALIBRATION_SLEEPS / 2];
 }
 
+static uint64_t latency_bounded(uint64_t latency_ns)
+{
+    return MIN(MAX(latency_ns, SPIN_MIN_NS), SPIN_MAX_NS);
+}
+
 void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
                  uint64_t wake_latency_ns)
 {
@@ -94,7 +99,7 @@ void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
     t->interval_ns = interval_ns ? interval_ns : 1;
     t->start_ns = now_ns;
     t->next_ns = now_ns;
-    t->wake_latency_ns = MIN(MAX(wake_latency_ns, SPIN_MIN_NS), SPIN_MAX_NS);
+    t->wake_latency_ns = latency_bounded(wake_latency_ns);
     t->wait_began_ns = t->woke_ns = t->slept_ns = now_ns;
 }
 
@@ -105,8 +110,7 @@ bool timer_would_spin(const struct sample_timer *t, uint64_t wait_ns)
 
 void timer_note_lateness(struct sample_timer *t, uint64_t late_ns)
 {
-    uint64_t late = MIN(MAX(late_ns, SPIN_MIN_NS), SPIN_MAX_NS);
-    t->wake_latency_ns = (t->wake_latency_ns + late) / 2;
+    t->wake_latency_ns = (t->wake_latency_ns + latency_bounded(late_ns)) / 2;
 }
 
 static uint64_t wait_until_due(struct sample_timer *t, uint64_t now)
@@ -151,17 +155,22 @@ static uint64_t skipped_while_waiting(const struct sample_timer *t, uint64_t tak
     return MIN(due_by_wake, skipped);
 }
 
+/* The `skipped` slots from t->next_ns on are lost: count them, by cause,
+ * and schedule the one after them. */
+static void skip_slots(struct sample_timer *t, uint64_t taken, uint64_t skipped)
+{
+    t->missed += skipped;
+    t->missed_waiting += skipped_while_waiting(t, taken, skipped);
+    t->next_ns += skipped * t->interval_ns;
+}
+
 void timer_advance(struct sample_timer *t, uint64_t now_ns)
 {
     uint64_t taken = t->next_ns;
     t->next_ns += t->interval_ns;
-    if (now_ns >= t->next_ns + t->interval_ns) {
-        /* More than a whole interval late: the slots in between are lost. */
-        uint64_t skipped = (now_ns - t->next_ns) / t->interval_ns;
-        t->missed += skipped;
-        t->missed_waiting += skipped_while_waiting(t, taken, skipped);
-        t->next_ns += skipped * t->interval_ns;
-    }
+    /* More than a whole interval late: the slots in between are lost. */
+    if (now_ns >= t->next_ns + t->interval_ns)
+        skip_slots(t, taken, (now_ns - t->next_ns) / t->interval_ns);
 }
 
 void timer_finish(struct sample_timer *t, uint64_t end_ns)
@@ -170,10 +179,7 @@ void timer_finish(struct sample_timer *t, uint64_t end_ns)
         return;
     uint64_t woken_for = t->next_ns;
     t->next_ns += t->interval_ns;
-    uint64_t skipped = (end_ns - t->next_ns) / t->interval_ns + 1;
-    t->missed += skipped;
-    t->missed_waiting += skipped_while_waiting(t, woken_for, skipped);
-    t->next_ns += skipped * t->interval_ns;
+    skip_slots(t, woken_for, (end_ns - t->next_ns) / t->interval_ns + 1);
 }
 
 uint64_t timer_run_delay_ns(void)
