@@ -12,7 +12,8 @@
  * readable, plausible owner and code pointer), the walk is bounded and
  * cycle-checked, and any failure makes the thread's sample an error rather
  * than a wrong stack. (The resolver checks the rest: that the code object is
- * one, and the position lies inside it.)
+ * one, and, where its header tells its size (3.11+), that the position lies
+ * inside it.)
  *
  * The thread runs while its frames are copied, so a stack read is only
  * reported if it is proved to be one the thread really had. The walk starts
@@ -31,7 +32,11 @@
  *    that popping a frame leaves, 0, unless its function has no locals
  *    (checked by the resolver, which knows co_nlocalsplus);
  *  - 3.8–3.10: its reference count above zero and its state "executing" in
- *    both copies.
+ *    both copies; the innermost frame, which the centre names as running,
+ *    in the second at least (called just before the centre, its reused
+ *    object shows at rest in the first, and its position is taken from the
+ *    second; at rest in the second, it may have returned before its
+ *    callers' third copies, below, were taken).
  * (3.11-3.12's pointer to the struct that names the innermost frame is
  * watched as well, by threads.c.) A stack that fails is WALK_MOVED.
  *
@@ -45,11 +50,13 @@
  * which must agree, while the pointer to the innermost frame holds still
  * from before the centre until after that copy (threads.h). In 3.8-3.10
  * every frame is an object of its own, which its function reuses when it is
- * called again, so every caller gets the third copy; but there the
- * innermost frame changes too often to be held for that long (a quarter of
- * shallow reads failed so), and without it the third copy misses only a
- * caller that returned, and came back to a look-alike of itself, within the
- * moment between the centre and the copy. And in
+ * called again, so every caller gets the third copy; but there the pointer
+ * to the innermost frame changes too often to be held for that long (a
+ * quarter of shallow reads failed so). The innermost frame's own second
+ * copy, taken after the third copies, stands in: it must show the frame
+ * still running, with the same code and caller, so a caller that moved and
+ * came back meanwhile must also have called a look-alike of it again
+ * within that moment. And in
  * 3.11–3.12, which leave a popped frame as it was, a frame that called
  * another straight from its evaluation loop must be past its first
  * instruction, where a just-called frame is, and not at a return, where a

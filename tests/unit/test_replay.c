@@ -392,6 +392,34 @@ static void test_caller_changed_and_back(void **state)
     free_replay(&r, &before, &after);
 }
 
+/* The innermost frame a thread names, of a thread with samples in `p`, and
+ * that thread's kernel id. */
+static uint64_t sampled_leaf(struct replay *r, const struct profile *p, uint64_t *tid)
+{
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(r, threads);
+    for (size_t i = 0; i < nthreads; i++) {
+        if (threads[i].leaf_frame && samples_of_thread(p, threads[i].tid) > 0) {
+            *tid = threads[i].tid;
+            return threads[i].leaf_frame;
+        }
+    }
+    fail_msg("no thread with samples names an innermost frame");
+    return 0;
+}
+
+/* The thread state of the thread with kernel id `tid`. */
+static uint64_t thread_state_of(struct replay *r, uint64_t tid)
+{
+    struct py_thread threads[MAX_THREADS];
+    size_t nthreads = read_threads(r, threads);
+    for (size_t i = 0; i < nthreads; i++)
+        if (threads[i].tid == tid)
+            return threads[i].tstate;
+    fail_msg("no thread %llu", (unsigned long long)tid);
+    return 0;
+}
+
 /*
  * 3.8-3.10: a leaf's caller, a frame object of its own, shows another call
  * in every second copy of itself: once a read has all three, the first and
@@ -404,15 +432,8 @@ static void test_object_caller_changed_and_back(void **state)
     struct profile before, after;
     load_and_sample(&r, *state, &before);
     const struct py_layout *l = &r.target.layout;
-    struct py_thread threads[MAX_THREADS];
-    size_t nthreads = read_threads(&r, threads);
-    uint64_t caller = 0, tid = 0;
-    for (size_t i = 0; i < nthreads && !caller; i++) {
-        if (threads[i].leaf_frame && samples_of_thread(&before, threads[i].tid) > 0) {
-            caller = read_u64(&r, threads[i].leaf_frame + l->frame.back);
-            tid = threads[i].tid;
-        }
-    }
+    uint64_t tid;
+    uint64_t caller = read_u64(&r, sampled_leaf(&r, &before, &tid) + l->frame.back);
     assert_true(caller != 0);
     uint64_t position = caller + l->frame.position;
     int32_t moved;
@@ -423,6 +444,109 @@ static void test_object_caller_changed_and_back(void **state)
     sample(&r, &after);
     assert_int_equal(samples_of_thread(&after, tid), 0);
     free_replay(&r, &before, &after);
+}
+
+/* The line a thread's samples of a profile were taken at (the innermost
+ * frame's), if they all show one; -1 otherwise. */
+static int32_t line_of_thread(const struct profile *p, uint64_t tid)
+{
+    int32_t line = -1;
+    for (size_t i = 0; i < p->tree.count; i++) {
+        const struct call_node *node = &p->tree.nodes[i];
+        if (!node->self_samples || p->tree.threads[node->thread].tid != tid)
+            continue;
+        int32_t here = symbols_get(&p->symbols, node->frame)->line;
+        if (line != -1 && here != line)
+            return -1;
+        line = here;
+    }
+    return line;
+}
+
+/* Which copies of a frame an edit shows in. */
+enum edited_copies {
+    EDIT_IN_EVERY_COPY,
+    EDIT_BEFORE_CENTRE,     /* in the copies read before the centre */
+    EDIT_AFTER_CENTRE,      /* in the first copy read after the centre */
+};
+
+/* Show `edit` (of the bytes at addr, `original` as recorded) in some copies
+ * of them; `centre` is where the range copied at the centre starts. */
+static void edit_copies(uint64_t centre, uint64_t addr, const void *edit, const void *original,
+                        uint32_t len, enum edited_copies which)
+{
+    switch (which) {
+    case EDIT_IN_EVERY_COPY:
+        assert_true(fake_memory_overlay(addr, edit, len));
+        break;
+    case EDIT_BEFORE_CENTRE:
+        /* Edited everywhere, with the recorded bytes laid back over the
+         * first copy after each centre. */
+        assert_true(fake_memory_overlay(addr, edit, len));
+        assert_true(fake_memory_overlay_once_after_start(centre, addr, original, len));
+        break;
+    case EDIT_AFTER_CENTRE:
+        assert_true(fake_memory_overlay_once_after_start(centre, addr, edit, len));
+        break;
+    }
+}
+
+/*
+ * 3.8-3.10: the innermost frame, which the centre names as running, may
+ * have been called just before the centre: its first copy then shows its
+ * object at rest (a finished frame kept for reuse; here, at a position
+ * outside its code as well). The stack stands, at the position of the
+ * second copy. At rest in the copy after the centre, it may have returned
+ * before its callers' third copies were taken: refused, as is a frame at
+ * rest in every copy.
+ */
+static void sample_with_object_leaf_at_rest(const char *seed, enum edited_copies which)
+{
+    struct replay r;
+    struct profile before, after;
+    load_and_sample(&r, seed, &before);
+    const struct py_layout *l = &r.target.layout;
+    uint64_t tid;
+    uint64_t leaf = sampled_leaf(&r, &before, &tid);
+    /* The thread state holds the pointer copied at the centre, and its range
+     * starts at it. */
+    uint64_t centre = thread_state_of(&r, tid);
+    static const int64_t no_references = 0;
+    static const int32_t past_any_code = INT32_MAX / 4;
+    int64_t references;
+    int32_t position;
+    assert_int_equal(remote_read(&r.target.remote, leaf + l->ob_refcnt, &references,
+                                 sizeof(references)), REMOTE_OK);
+    assert_int_equal(remote_read(&r.target.remote, leaf + l->frame.position, &position,
+                                 sizeof(position)), REMOTE_OK);
+    edit_copies(centre, leaf + l->ob_refcnt, &no_references, &references, sizeof(references),
+                which);
+    edit_copies(centre, leaf + l->frame.position, &past_any_code, &position, sizeof(position),
+                which);
+    sample(&r, &after);
+    if (which == EDIT_BEFORE_CENTRE) {
+        assert_int_equal(samples_of_thread(&after, tid), samples_of_thread(&before, tid));
+        assert_true(line_of_thread(&before, tid) != -1);
+        assert_int_equal(line_of_thread(&after, tid), line_of_thread(&before, tid));
+    } else {
+        assert_int_equal(samples_of_thread(&after, tid), 0);
+    }
+    free_replay(&r, &before, &after);
+}
+
+static void test_object_leaf_called_before_the_centre(void **state)
+{
+    sample_with_object_leaf_at_rest(*state, EDIT_BEFORE_CENTRE);
+}
+
+static void test_object_leaf_returned_after_the_centre(void **state)
+{
+    sample_with_object_leaf_at_rest(*state, EDIT_AFTER_CENTRE);
+}
+
+static void test_object_leaf_at_rest(void **state)
+{
+    sample_with_object_leaf_at_rest(*state, EDIT_IN_EVERY_COPY);
 }
 
 /* A thread's innermost Python frame; 0 if none, or not recorded. */
@@ -815,6 +939,15 @@ int main(void)
         REPLAY_TEST(test_object_caller_changed_and_back, "3.8.18-churn_stack"),
         REPLAY_TEST(test_object_caller_changed_and_back, "3.9.18-churn_stack"),
         REPLAY_TEST(test_object_caller_changed_and_back, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_object_leaf_called_before_the_centre, "3.8.18-churn_stack"),
+        REPLAY_TEST(test_object_leaf_called_before_the_centre, "3.9.18-churn_stack"),
+        REPLAY_TEST(test_object_leaf_called_before_the_centre, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_object_leaf_returned_after_the_centre, "3.8.18-churn_stack"),
+        REPLAY_TEST(test_object_leaf_returned_after_the_centre, "3.9.18-churn_stack"),
+        REPLAY_TEST(test_object_leaf_returned_after_the_centre, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_object_leaf_at_rest, "3.8.18-churn_stack"),
+        REPLAY_TEST(test_object_leaf_at_rest, "3.9.18-churn_stack"),
+        REPLAY_TEST(test_object_leaf_at_rest, "3.10.13-churn_stack"),
         REPLAY_TEST(test_leaf_moved_after_the_middle, "3.13.0-churn_stack"),
         REPLAY_TEST(test_leaf_moved_after_the_middle, "3.15.2-churn_stack"),
         REPLAY_TEST(test_gil_passed_once, "3.11.2-churn_stack"),
