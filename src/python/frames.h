@@ -56,7 +56,13 @@
  * copy, taken after the third copies, stands in: it must show the frame
  * still running, with the same code and caller, so a caller that moved and
  * came back meanwhile must also have called a look-alike of it again
- * within that moment. And in
+ * within that moment. That is not as rare as it sounds: CPython hands a
+ * finished frame object to the next call of its function, or from a
+ * last-in-first-out free list to the next call of any, so recursive code
+ * meets the same addresses again within microseconds. Hence the callers'
+ * three copies: one copy each, in MIDDLE, vouched for by the innermost
+ * frame alone, reported impossible stacks in the churning-stack test on
+ * 3.10. And in
  * 3.11–3.12, which leave a popped frame as it was, a frame that called
  * another straight from its evaluation loop must be past its first
  * instruction, where a just-called frame is, and not at a return, where a
