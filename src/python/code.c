@@ -78,6 +78,7 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
     id.plain_name = read_u64_at(header, l->code.name);
     id.linetable = read_u64_at(header, l->code.linetable);
     id.ob_size = (int64_t)read_u64_at(header, l->code.ob_size);
+    id.bytecode = read_u64_at(header, l->code.bytecode);
     memcpy(&id.firstlineno, header + l->code.firstlineno, sizeof(id.firstlineno));
     id.localsplusnames = read_u64_at(header, l->code.localsplusnames);
     if (l->frame_specials_words != OFFSET_NONE) {
@@ -130,6 +131,24 @@ static int32_t read_nlocalsplus(struct code_cache *c, const struct code_identity
     return (int32_t)len;
 }
 
+/* The size of a code object's bytecode in code units, -1 if unknown: its
+ * ob_size (3.11+), or its co_code's length (3.8–3.10; a bytes object lives as
+ * long as the code object, whose identity, which holds the pointer, the
+ * caller checks). */
+static int64_t code_units(struct code_cache *c, const struct code_identity *id)
+{
+    const struct py_layout *l = c->layout;
+    if (l->code.ob_size != OFFSET_NONE)
+        return id->ob_size > 0 ? id->ob_size : -1;
+    int64_t len;
+    if (!id->bytecode ||
+        remote_read(c->remote, id->bytecode + l->bytes.ob_size, &len, sizeof(len)) !=
+            REMOTE_OK ||
+        len <= 0 || len > (int64_t)PY_BYTES_MAX || len % CODE_UNIT_BYTES)
+        return -1;
+    return len / CODE_UNIT_BYTES;
+}
+
 /* Where a code object's return instructions are (3.11–3.12), from its
  * bytecode; NULL if the layout knows none or it cannot be read. Specialising
  * never rewrites a return into anything else. */
@@ -179,6 +198,7 @@ static bool decode_entry(struct code_cache *c, uint64_t addr, const struct code_
     line_table_decode(&e->lines, c->layout->linetable_format, table, len, id->firstlineno);
     free(table);
     e->nlocalsplus = read_nlocalsplus(c, id);
+    e->units = code_units(c, id);
     e->returns = map_returns(c, addr, id);
     return true;
 }

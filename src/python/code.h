@@ -24,6 +24,9 @@
 #include "python/layout.h"
 #include "python/linetable.h"
 
+/* Bytes in a code unit (an instruction or its cache entry; 3.6+). */
+#define CODE_UNIT_BYTES 2
+
 /* The cache is cleared when it holds this many entries (bounded memory on a
  * target that creates code objects without end). */
 #define CODE_CACHE_MAX_ENTRIES 65536
@@ -40,6 +43,7 @@ struct code_identity {
     uint64_t ob_type;
     uint64_t filename, name, plain_name, linetable;
     int64_t ob_size;
+    uint64_t bytecode;      /* co_code (3.8–3.10) */
     int64_t name_hash;      /* hash field of the co_name str */
     int32_t firstlineno;
     /* 3.11–3.12: words its frames take on the data stack (co_nlocalsplus +
@@ -58,6 +62,8 @@ struct py_code {
     /* co_nlocalsplus: words of locals, cells and free variables at the
      * start of localsplus in its frames; -1 if unknown. */
     int32_t nlocalsplus;
+    /* Size of its bytecode in code units (two bytes); -1 if unknown. */
+    int64_t units;
     /* 3.11–3.12 (layout.h return_opcodes): bit n set if code unit n is a
      * return instruction; NULL if not known. */
     uint64_t *returns;
@@ -130,12 +136,13 @@ static inline uint32_t code_cache_find(const struct code_cache *c, uint64_t addr
 }
 
 /* Does the size of this code object allow a current instruction at byte
- * `offset`? (3.8–3.10 record no size, and a size too large to double is
- * none either: anything goes.) */
+ * `offset`? (An unknown size, or one too large to double, is none: anything
+ * goes.) */
 static inline bool code_offset_valid(const struct py_code *code, int64_t offset)
 {
-    int64_t units = code->id.ob_size;
-    return units <= 0 || units > INT64_MAX / 2 || offset <= units * 2;
+    int64_t units = code->units;
+    return units <= 0 || units > INT64_MAX / CODE_UNIT_BYTES ||
+           offset <= units * CODE_UNIT_BYTES;
 }
 
 /* Is the instruction at byte offset `offset` a return (3.11–3.12)? false if
@@ -152,7 +159,8 @@ static inline bool code_identity_equal(const struct code_identity *a, const stru
 {
     return a->ob_type == b->ob_type && a->filename == b->filename && a->name == b->name &&
            a->plain_name == b->plain_name && a->linetable == b->linetable &&
-           a->ob_size == b->ob_size && a->name_hash == b->name_hash &&
+           a->ob_size == b->ob_size && a->bytecode == b->bytecode &&
+           a->name_hash == b->name_hash &&
            a->firstlineno == b->firstlineno && a->frame_words == b->frame_words &&
            a->localsplusnames == b->localsplusnames;
 }

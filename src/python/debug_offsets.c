@@ -221,6 +221,7 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
         .code.stacksize = OFFSET_NONE,
         .code.nlocalsplus = OFFSET_NONE,
         .code.ob_size = VAR_OBJECT_OB_SIZE,
+        .code.bytecode = OFFSET_NONE,
     };
     bool ok = runtime_size <= MAX_STRUCT_SIZE && interp_size <= MAX_STRUCT_SIZE &&
               tstate_size <= MAX_SMALL_STRUCT_SIZE && frame_size <= MAX_SMALL_STRUCT_SIZE &&

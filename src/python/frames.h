@@ -12,8 +12,7 @@
  * readable, plausible owner and code pointer), the walk is bounded and
  * cycle-checked, and any failure makes the thread's sample an error rather
  * than a wrong stack. (The resolver checks the rest: that the code object is
- * one, and, where its header tells its size (3.11+), that the position lies
- * inside it.)
+ * one, and the position lies inside it.)
  *
  * The thread runs while its frames are copied, so a stack read is only
  * reported if it is proved to be one the thread really had. The walk starts

@@ -38,4 +38,5 @@ void layout_finish(struct py_layout *l)
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.stacksize, 4));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.nlocalsplus, 4));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.localsplusnames, ptr));
+    l->code_read_size = MAX(l->code_read_size, field_end(l->code.bytecode, ptr));
 }

@@ -140,6 +140,9 @@ struct py_layout {
     uint32_t frame_live_states;
     struct {
         uint32_t ob_size;           /* code units (3.11+ code is a var-object) */
+        /* co_code, the bytes object of the bytecode (3.8–3.10): its length
+         * is the code's size there. */
+        uint32_t bytecode;
         uint32_t firstlineno;
         uint32_t filename;
         uint32_t name;

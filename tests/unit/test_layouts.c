@@ -71,6 +71,7 @@ static void test_table_matches_headers(void **state)
     CHECK(l->tstate.frame, offsetof(PyThreadState, frame));
     CHECK(l->tstate.native_thread_id, OFFSET_NONE);
     CHECK(l->tstate.datastack_top, OFFSET_NONE);
+    CHECK(l->code.bytecode, offsetof(PyCodeObject, co_code));
 #if PY_MINOR_VERSION <= 9
     CHECK(l->frame.state, offsetof(PyFrameObject, f_executing));
     CHECK(l->frame_live_states, 1u << 1);
@@ -112,6 +113,7 @@ static void test_table_matches_headers(void **state)
     CHECK(l->return_opcodes[3], INSTRUMENTED_RETURN_CONST);
 #endif
     CHECK(l->code.qualname, offsetof(PyCodeObject, co_qualname));
+    CHECK(l->code.bytecode, OFFSET_NONE);
     CHECK(l->code.code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
     CHECK(l->code.ob_size, offsetof(PyVarObject, ob_size));
     CHECK(l->code.stacksize, offsetof(PyCodeObject, co_stacksize));

@@ -574,6 +574,33 @@ static uint64_t code_of(struct replay *r, uint64_t frame)
     return read_u64(r, frame + r->target.layout.frame.code) & ~(uint64_t)STACKREF_TAG_MASK;
 }
 
+/*
+ * 3.8-3.10: a frame's position past the end of its code's bytecode (the
+ * length of co_code, a bytes object of its own) is refused, as it is in
+ * later versions, whose code objects hold their size. The recordings hold
+ * no bytecode: the leaf's is given a length here, and its position is set
+ * past it.
+ */
+static void test_object_position_past_its_code(void **state)
+{
+    struct replay r;
+    struct profile before, after;
+    load_and_sample(&r, *state, &before);
+    const struct py_layout *l = &r.target.layout;
+    uint64_t tid;
+    uint64_t leaf = sampled_leaf(&r, &before, &tid);
+    uint64_t bytecode = read_u64(&r, code_of(&r, leaf) + l->code.bytecode);
+    static const int64_t bytecode_bytes = 1 << 20;
+    static const int32_t past_it = 1 << 21;     /* code units (3.10) or bytes */
+    assert_true(fake_memory_overlay(bytecode + l->bytes.ob_size, (const uint8_t *)&bytecode_bytes,
+                                    sizeof(bytecode_bytes)));
+    assert_true(fake_memory_overlay(leaf + l->frame.position, (const uint8_t *)&past_it,
+                                    sizeof(past_it)));
+    sample(&r, &after);
+    assert_int_equal(samples_of_thread(&after, tid), 0);
+    free_replay(&r, &before, &after);
+}
+
 /* The code object of the first thread's innermost Python frame. */
 static uint64_t innermost_code(struct replay *r)
 {
@@ -945,6 +972,9 @@ int main(void)
         REPLAY_TEST(test_object_leaf_returned_after_the_centre, "3.8.18-churn_stack"),
         REPLAY_TEST(test_object_leaf_returned_after_the_centre, "3.9.18-churn_stack"),
         REPLAY_TEST(test_object_leaf_returned_after_the_centre, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_object_position_past_its_code, "3.8.18-churn_stack"),
+        REPLAY_TEST(test_object_position_past_its_code, "3.9.18-churn_stack"),
+        REPLAY_TEST(test_object_position_past_its_code, "3.10.13-churn_stack"),
         REPLAY_TEST(test_object_leaf_at_rest, "3.8.18-churn_stack"),
         REPLAY_TEST(test_object_leaf_at_rest, "3.9.18-churn_stack"),
         REPLAY_TEST(test_object_leaf_at_rest, "3.10.13-churn_stack"),
