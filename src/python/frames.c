@@ -128,33 +128,13 @@ static bool in_free_stack(const struct py_layout *l, const struct stack_bounds *
     return false;
 }
 
-/* Both copies of a frame show it alive (see frames.h). The innermost frame
- * object (3.8-3.10), which the centre names as running, need only be alive
- * in the second: one called just before the centre shows its reused object
- * still at rest in the first (its code and caller must still agree). But
- * alive in the second it must be: that copy, taken after the callers' third
- * copies, is what shows it did not return, letting its callers move on,
- * before those were taken. */
+/* Both copies of a frame show it alive (see frames.h). */
 static bool frame_alive(const struct py_layout *l, const struct stack_bounds *b, uint64_t addr,
-                        const uint8_t *main, const uint8_t *last, bool innermost)
+                        const uint8_t *main, const uint8_t *last)
 {
     if (l->frame_model == FRAME_MODEL_OBJECT)
-        return (innermost || frame_object_alive(l, main)) && frame_object_alive(l, last);
+        return frame_object_alive(l, main) && frame_object_alive(l, last);
     return !b->known || !in_free_stack(l, b, addr);
-}
-
-/* The copy of the innermost frame whose position to report: it may move on
- * between its copies. Where the first shows it popped (3.13+: a loop
- * returning and calling it again) or at rest (3.8-3.10: not called yet), its
- * position is the last activation's; the second's is this one's. */
-static const uint8_t *innermost_shown(const struct py_layout *l, uint64_t addr,
-                                      const uint8_t *first, const uint8_t *second)
-{
-    if (!second)
-        return first;
-    bool at_rest = l->frame_model == FRAME_MODEL_OBJECT ? !frame_object_alive(l, first)
-                                                        : frame_stack_depth(l, first, addr) == 0;
-    return at_rest ? second : first;
 }
 
 /* Can a chain end (previous == NULL) at a frame of this owner? Every
@@ -273,7 +253,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         if (!w.last) {
             *verified = false;
         } else if (!same_activation(l, frame, w.last, steps == 0) ||
-                   !frame_alive(l, bounds, addr, frame, w.last, steps == 0)) {
+                   !frame_alive(l, bounds, addr, frame, w.last)) {
             return WALK_MOVED;
         }
         uint64_t back = field_u64(frame, back_at);
@@ -305,7 +285,12 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             *end = (struct stack_end_check){ true, n, addr, bounds->copy[0].top };
             find_end = false;
         }
-        const uint8_t *shown = steps == 0 ? innermost_shown(l, addr, frame, w.last) : frame;
+        /* The innermost frame may move on between its copies: where the
+         * first shows it popped (a loop returning and calling it again), its
+         * position is the last activation's; the second's is this one's. */
+        const uint8_t *shown = frame;
+        if (steps == 0 && w.last && frame_stack_depth(l, frame, addr) == 0)
+            shown = w.last;
         out[n].code = code;
         out[n].offset = frame_offset(l, shown, code);
         out[n].stack_depth = frame_stack_depth(l, shown, addr);

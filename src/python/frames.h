@@ -31,11 +31,7 @@
  *    that popping a frame leaves, 0, unless its function has no locals
  *    (checked by the resolver, which knows co_nlocalsplus);
  *  - 3.8–3.10: its reference count above zero and its state "executing" in
- *    both copies; the innermost frame, which the centre names as running,
- *    in the second at least (called just before the centre, its reused
- *    object shows at rest in the first, and its position is taken from the
- *    second; at rest in the second, it may have returned before its
- *    callers' third copies, below, were taken).
+ *    both copies.
  * (3.11-3.12's pointer to the struct that names the innermost frame is
  * watched as well, by threads.c.) A stack that fails is WALK_MOVED.
  *
@@ -51,17 +47,18 @@
  * every frame is an object of its own, which its function reuses when it is
  * called again, so every caller gets the third copy; but there the pointer
  * to the innermost frame changes too often to be held for that long (a
- * quarter of shallow reads failed so). The innermost frame's own second
- * copy, taken after the third copies, stands in: it must show the frame
- * still running, with the same code and caller, so a caller that moved and
- * came back meanwhile must also have called a look-alike of it again
- * within that moment. That is not as rare as it sounds: CPython hands a
- * finished frame object to the next call of its function, or from a
- * last-in-first-out free list to the next call of any, so recursive code
- * meets the same addresses again within microseconds. Hence the callers'
- * three copies: one copy each, in MIDDLE, vouched for by the innermost
- * frame alone, reported impossible stacks in the churning-stack test on
- * 3.10. And in
+ * quarter of shallow reads failed so). The innermost frame's own copies
+ * stand in: it must be running in both, with the same code and caller, and
+ * the second comes after the third copies, so a caller that moved and came
+ * back meanwhile must also have called a look-alike of it again within that
+ * moment. That is not as rare as it sounds: CPython hands a finished frame
+ * object to the next call of its function, or from a last-in-first-out free
+ * list to the next call of any, so recursive code meets the same addresses
+ * again within microseconds, and every one of these checks counts. In the
+ * churning-stack test, one copy of each caller (in MIDDLE, vouched for by
+ * the innermost frame alone) reported impossible stacks on 3.10, and so did
+ * letting the innermost frame show at rest in its first copy, as if just
+ * called, on 3.9 (7 runs in 61). And in
  * 3.11–3.12, which leave a popped frame as it was, a frame that called
  * another straight from its evaluation loop must be past its first
  * instruction, where a just-called frame is, and not at a return, where a

@@ -446,23 +446,6 @@ static void test_object_caller_changed_and_back(void **state)
     free_replay(&r, &before, &after);
 }
 
-/* The line a thread's samples of a profile were taken at (the innermost
- * frame's), if they all show one; -1 otherwise. */
-static int32_t line_of_thread(const struct profile *p, uint64_t tid)
-{
-    int32_t line = -1;
-    for (size_t i = 0; i < p->tree.count; i++) {
-        const struct call_node *node = &p->tree.nodes[i];
-        if (!node->self_samples || p->tree.threads[node->thread].tid != tid)
-            continue;
-        int32_t here = symbols_get(&p->symbols, node->frame)->line;
-        if (line != -1 && here != line)
-            return -1;
-        line = here;
-    }
-    return line;
-}
-
 /* Which copies of a frame an edit shows in. */
 enum edited_copies {
     EDIT_IN_EVERY_COPY,
@@ -492,13 +475,12 @@ static void edit_copies(uint64_t centre, uint64_t addr, const void *edit, const 
 }
 
 /*
- * 3.8-3.10: the innermost frame, which the centre names as running, may
- * have been called just before the centre: its first copy then shows its
- * object at rest (a finished frame kept for reuse; here, at a position
- * outside its code as well). The stack stands, at the position of the
- * second copy. At rest in the copy after the centre, it may have returned
- * before its callers' third copies were taken: refused, as is a frame at
- * rest in every copy.
+ * 3.8-3.10: the innermost frame, which the centre names as running, must
+ * show itself running in both its copies. One that shows its object at rest
+ * (a finished frame kept for reuse) in the copies before the centre, as if
+ * called just then, or in the copy after it, as if it had returned, or in
+ * every copy, is refused: the copies may be of two activations of a reused
+ * object, between which its callers moved (frames.h).
  */
 static void sample_with_object_leaf_at_rest(const char *seed, enum edited_copies which)
 {
@@ -512,25 +494,13 @@ static void sample_with_object_leaf_at_rest(const char *seed, enum edited_copies
      * starts at it. */
     uint64_t centre = thread_state_of(&r, tid);
     static const int64_t no_references = 0;
-    static const int32_t past_any_code = INT32_MAX / 4;
     int64_t references;
-    int32_t position;
     assert_int_equal(remote_read(&r.target.remote, leaf + l->ob_refcnt, &references,
                                  sizeof(references)), REMOTE_OK);
-    assert_int_equal(remote_read(&r.target.remote, leaf + l->frame.position, &position,
-                                 sizeof(position)), REMOTE_OK);
     edit_copies(centre, leaf + l->ob_refcnt, &no_references, &references, sizeof(references),
                 which);
-    edit_copies(centre, leaf + l->frame.position, &past_any_code, &position, sizeof(position),
-                which);
     sample(&r, &after);
-    if (which == EDIT_BEFORE_CENTRE) {
-        assert_int_equal(samples_of_thread(&after, tid), samples_of_thread(&before, tid));
-        assert_true(line_of_thread(&before, tid) != -1);
-        assert_int_equal(line_of_thread(&after, tid), line_of_thread(&before, tid));
-    } else {
-        assert_int_equal(samples_of_thread(&after, tid), 0);
-    }
+    assert_int_equal(samples_of_thread(&after, tid), 0);
     free_replay(&r, &before, &after);
 }
 
