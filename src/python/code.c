@@ -159,13 +159,14 @@ static uint64_t *map_returns(struct code_cache *c, uint64_t addr, const struct c
         id->ob_size > CODE_MAX_SCANNED_UNITS)
         return NULL;
     size_t units = (size_t)id->ob_size;
-    uint8_t *bytecode = xmalloc(units * 2);
+    uint8_t *bytecode = xmalloc(units * CODE_UNIT_BYTES);
     uint64_t *returns = NULL;
-    if (remote_read(c->remote, addr + l->code.code_adaptive, bytecode, units * 2) == REMOTE_OK) {
+    if (remote_read(c->remote, addr + l->code.code_adaptive, bytecode,
+                    units * CODE_UNIT_BYTES) == REMOTE_OK) {
         returns = xcalloc((units + 63) / 64, sizeof(*returns));
         for (size_t u = 0; u < units; u++)
             for (unsigned k = 0; k < l->nreturn_opcodes; k++)
-                if (bytecode[u * 2] == l->return_opcodes[k])
+                if (bytecode[u * CODE_UNIT_BYTES] == l->return_opcodes[k])
                     returns[u / 64] |= (uint64_t)1 << (u % 64);
     }
     free(bytecode);

@@ -149,9 +149,10 @@ static inline bool code_offset_valid(const struct py_code *code, int64_t offset)
  * not known. */
 static inline bool code_returns_at(const struct py_code *code, int64_t offset)
 {
-    if (!code->returns || offset < 0 || offset % 2 || !code_offset_valid(code, offset + 2))
+    if (!code->returns || offset < 0 || offset % CODE_UNIT_BYTES ||
+        !code_offset_valid(code, offset + CODE_UNIT_BYTES))
         return false;
-    uint64_t unit = (uint64_t)offset / 2;
+    uint64_t unit = (uint64_t)offset / CODE_UNIT_BYTES;
     return (code->returns[unit / 64] >> (unit % 64)) & 1;
 }
 
