@@ -474,7 +474,11 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         if (profile->stats.thread_samples == 1)
             py_target_refine_version(target);   /* the interpreter is up */
         previous = now;
-        timer_advance(&timer, clock_now_ns());
+        /* The sample took its time (or strobe was stopped meanwhile): a
+         * stop found at the top of the loop ends the profile now, not when
+         * this sample began, as the slots skipped up to now are counted. */
+        now = clock_now_ns();
+        timer_advance(&timer, now);
     }
     uint64_t run_delay_after = timer_run_delay_ns();
     py_target_describe(target, profile->target, sizeof(profile->target));

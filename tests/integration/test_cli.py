@@ -245,6 +245,32 @@ def test_missed_rounds_told_by_cause():
         f"{late} as {cause}"), warning.group(0)
 
 
+def test_duration_includes_a_stop_just_before_the_end():
+    """strobe stopped (Ctrl-Z) while it samples flat out, then let go and
+    stopped at once (fg, Ctrl-C): the profile lasted the whole time, pause
+    included, as the slots it counts as due say; it does not end when the
+    last sample began, before the pause."""
+    proc = start_workload(newest(), "hot_loop.py", "30")
+    try:
+        strobe = subprocess.Popen([STROBE, "attach", str(proc.pid), "-r", "1M", "--collapsed",
+                                   "-o", os.devnull], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        strobe.send_signal(signal.SIGSTOP)
+        time.sleep(1.0)
+        strobe.send_signal(signal.SIGCONT)
+        strobe.send_signal(signal.SIGINT)
+        out, err = strobe.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert strobe.returncode == 0, err
+    _, seconds = captured_samples(out + err)
+    due = int(re.search(r"expected total of (\d+)", err).group(1))
+    assert seconds >= 1.4, err
+    assert abs(due / 1e6 - seconds) < 0.02, err
+
+
 def test_stats_count_remote_ranges(python):
     # Each process_vm_readv asks for at least one range; the plan that
     # batched them held some.
