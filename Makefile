@@ -123,7 +123,8 @@ demo: deps all
 
 # strobe beside Tachyon (python3.15 -m profiling.sampling) on the same
 # workloads; writes bench/RESULTS.md. BENCH_QUICK=1 for a short run.
-bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor $(BUILD)/bench/cacheline_floor
+bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor $(BUILD)/bench/cacheline_floor \
+       $(BUILD)/bench/cold_reader
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py
 
 $(BUILD)/bench/%: bench/%.c

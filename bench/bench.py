@@ -16,7 +16,7 @@ Both profilers launch the workload (`run`), and their CPU and memory are
 read from /proc for the profiler process alone, never its child.
 Writes the table to stdout and bench/RESULTS.md.
 
-Environment: BENCH_SECONDS (default 3), BENCH_REPEATS (default 3),
+Environment: BENCH_SECONDS (default 3), BENCH_PHASES (default 8),
 BENCH_PYTHONS (labels to include, e.g. "3.12.1 3.15.2"), BENCH_QUICK=1
 (one repeat, fewer seconds, no 60 s memory run).
 """
@@ -25,6 +25,7 @@ import datetime
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,11 +42,22 @@ STROBE = os.environ.get("STROBE", os.path.join(ROOT, "build", "strobe"))
 WAKE_FLOOR = os.path.join(ROOT, "build", "bench", "wake_floor")
 SYSCALL_FLOOR = os.path.join(ROOT, "build", "bench", "syscall_floor")
 CACHELINE_FLOOR = os.path.join(ROOT, "build", "bench", "cacheline_floor")
+COLD_READER = os.path.join(ROOT, "build", "bench", "cold_reader")
 FORMATS = ["collapsed", "jsonl", "pstats", "speedscope", "pprof", "flamegraph", "gecko"]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "3"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "1" if QUICK else "3"))
 MEMORY_SECONDS = 10 if QUICK else 60
+# Slowdowns (slowdown()): phases with the profiler per measurement, each
+# between two without it; seconds per phase; the workload's window (a report
+# of its progress); the time a profiler is given to start before it is first
+# paused; what is left out of a phase after the profiler is let go, and at
+# every other edge.
+PHASES = int(os.environ.get("BENCH_PHASES", "3" if QUICK else "8"))
+PHASE_SECONDS = 1.0
+WINDOW_SECONDS = 0.05
+STARTUP_SECONDS = 2.0
+SETTLE_SECONDS = 0.3
+EDGE_SECONDS = 0.05
 FORMATS_SECONDS = 5 if QUICK else 25
 WORKLOADS = [("shallow", "1 thread, 5-deep stack"),
              ("deep", "1 thread, 300-deep stack"),
@@ -92,11 +104,6 @@ def workload(name):
     return os.path.join(BENCH, "workloads", name + ".py")
 
 
-def iterations_rate(text):
-    m = re.search(r"^iterations (\d+) seconds ([\d.]+)$", text, re.M)
-    return int(m.group(1)) / float(m.group(2)) if m else None
-
-
 def number(pattern, text, default=None):
     m = re.search(pattern, text, re.M)
     return float(m.group(1).replace(",", "")) if m else default
@@ -130,42 +137,158 @@ def profile_once(cmd_fn, python, name, rate, seconds):
     out, err, watch = run(cmd_fn(python, name, rate, seconds))
     text = out + err
     result = accounting(text)
-    result["iterations_s"] = iterations_rate(text)
     result["cpu_s"] = watch.cpu
     result["rss_mb"] = watch.rss_kb / 1024
     result["syscalls"] = number(r"system calls\s+([\d.]+) per sample", text)
     return result
 
 
-def baseline(python, name, seconds):
-    out, _, _ = run([python.executable, workload(name), str(seconds)])
-    return iterations_rate(out)
+def strobe_attach_cmd(pid, rate, seconds):
+    return [STROBE, "attach", str(pid), "-r", rate, "-d", str(seconds), "--collapsed",
+            "-o", "/dev/null"]
 
 
-def slowdown(cmd_fn, python, name, rate):
-    """Median slowdown (iterations/s without and with the profiler, alternated),
-    and the profiler's median CPU and missed % in the profiled runs, the
-    missed % given with the part of it woken late where the profiler tells."""
-    plain, profiled, cpu, missed, late = [], [], [], [], []
-    for _ in range(REPEATS):
-        plain.append(baseline(python, name, SECONDS))
-        r = profile_once(cmd_fn, python, name, rate, SECONDS)
-        if r["iterations_s"]:
-            profiled.append(r["iterations_s"])
-            cpu.append(100 * r["cpu_s"] / max(r["seconds"], 1e-9))
-            missed.append(r["missed_pct"])
-            if r["missed_late"] is not None:
-                late.append(100 * r["missed_late"] / r["due"] if r["due"] else 0.0)
-    if not profiled or not all(plain):
-        return None, None, None
-    median_missed = fmt(statistics.median(missed), ".2f")
-    if late:
-        median_missed += f" ({statistics.median(late):.1f} woken late)"
-    return (100 * (1 - statistics.median(profiled) / statistics.median(plain)),
-            statistics.median(cpu), median_missed)
+def tachyon_attach_cmd(python, pid, rate, seconds):
+    return [python.executable, "-m", "profiling.sampling", "attach", "-a", "-r", rate,
+            "-d", str(seconds), "--no-summary", "-l", "1", str(pid)]
+
+
+class WindowReader:
+    """Runs a workload with windows (bench/workloads/windows.py) and keeps
+    its progress as (CLOCK_MONOTONIC seconds, iterations so far) at the end
+    of every window."""
+
+    def __init__(self, python, name, seconds):
+        self.proc = subprocess.Popen([python.executable, workload(name), str(seconds),
+                                      str(WINDOW_SECONDS)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.ready = threading.Event()
+        self.progress = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        done = 0
+        for line in self.proc.stdout:
+            if line.startswith("ready"):
+                self.ready.set()
+            elif line.startswith("window "):
+                _, end, count = line.split()
+                done += int(count)
+                self.progress.append((float(end), done))
+        self.ready.set()
+
+    def done_by(self, t):
+        """Iterations done by time t, interpolated between the windows' ends
+        (a window can be long: the eight-thread workload's reporter waits for
+        the GIL); None outside them."""
+        for (t0, n0), (t1, n1) in zip(self.progress, self.progress[1:]):
+            if t0 <= t <= t1:
+                return n0 + (n1 - n0) * (t - t0) / (t1 - t0) if t1 > t0 else n0
+        return None
+
+    def rate(self, start, end):
+        """Iterations per second between two times."""
+        first, last = self.done_by(start), self.done_by(end)
+        return (last - first) / (end - start) if first is not None and last is not None else None
+
+
+def slowdown(attach_fn, python, name, rate):
+    """The workload's slowdown at a rate, measured within one process.
+
+    Runs of one program differ here by more than the slowdowns being
+    measured (this virtual machine's CPUs run at one speed for some seconds,
+    at nearly half of it for others, with the host's load), so one workload
+    runs throughout with one profiler attached, and the profiler is paused
+    (SIGSTOP) and let go (SIGCONT) in turn: PHASES phases of PHASE_SECONDS
+    with it, each between two without it, each compared with the mean of
+    its two neighbours; the median of those is the slowdown. Beside it, the
+    noise: the median change from one phase without the profiler to the
+    next. The profiler's start-up is left out (it is started, given
+    STARTUP_SECONDS, and paused before the first phase), and so is the first
+    SETTLE_SECONDS after each SIGCONT: Tachyon catches up on the samples it
+    missed while paused, strobe skips them. Returns (slowdown %, noise %,
+    the samples per second the profiler took while it ran)."""
+    total = STARTUP_SECONDS + PHASE_SECONDS * (2 * PHASES + 1)
+    reader = WindowReader(python, name, total + 30)
+    reader.ready.wait(timeout=60)
+    profiler = subprocess.Popen(attach_fn(reader.proc.pid, rate, int(total) + 30),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output = []    # drained as it comes, so that the profiler never blocks on it
+    drains = [threading.Thread(target=lambda f=f: output.append(f.read()), daemon=True)
+              for f in (profiler.stdout, profiler.stderr)]
+    for d in drains:
+        d.start()
+    time.sleep(STARTUP_SECONDS)
+    profiler.send_signal(signal.SIGSTOP)
+    paused_since, paused = time.monotonic(), 0.0
+    plain, profiled = [], []
+
+    def phase(into, skip):
+        begin = time.monotonic()
+        time.sleep(PHASE_SECONDS)
+        into.append((begin + skip, time.monotonic() - EDGE_SECONDS))
+
+    phase(plain, EDGE_SECONDS)
+    for _ in range(PHASES):
+        profiler.send_signal(signal.SIGCONT)
+        paused += time.monotonic() - paused_since
+        phase(profiled, SETTLE_SECONDS)
+        profiler.send_signal(signal.SIGSTOP)
+        paused_since = time.monotonic()
+        phase(plain, EDGE_SECONDS)
+    # Let it go and stop it as Ctrl-C would: it reports what it sampled.
+    profiler.send_signal(signal.SIGCONT)
+    paused += time.monotonic() - paused_since
+    profiler.send_signal(signal.SIGINT)
+    try:
+        profiler.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        profiler.kill()
+        profiler.wait()
+    for d in drains:
+        d.join(timeout=5)
+    acc = accounting("".join(output))
+    # Samples per second while it ran: its count over its time less the pauses.
+    achieved = (acc["samples"] / (acc["seconds"] - paused)
+                if acc["samples"] and acc["seconds"] > paused else None)
+    # The last phase needs a window ending after it.
+    waited = time.monotonic()
+    while (not reader.progress or reader.progress[-1][0] < plain[-1][1]) and \
+            time.monotonic() - waited < 5:
+        time.sleep(WINDOW_SECONDS)
+    reader.proc.kill()
+    reader.proc.wait()
+    reader.thread.join(timeout=5)
+    plain_rates = [reader.rate(b, e) for b, e in plain]
+    slow = []
+    for i, (b, e) in enumerate(profiled):
+        with_it, before, after = reader.rate(b, e), plain_rates[i], plain_rates[i + 1]
+        if with_it and before and after:
+            slow.append(100 * (1 - with_it / ((before + after) / 2)))
+    noise = [100 * abs(1 - b / a) for a, b in zip(plain_rates, plain_rates[1:]) if a and b]
+    print(f"  {name} {python.label} at {rate}: without the profiler "
+          f"{', '.join(fmt(r, ',.0f') for r in plain_rates)} iterations/s; with it "
+          f"{', '.join(f'{v:+.1f}%' for v in slow)}; {fmt(achieved, ',.0f')} samples/s",
+          flush=True)
+    return (statistics.median(slow) if slow else None,
+            statistics.median(noise) if noise else None, achieved)
+
+
+def cost_at_10k(cmd_fn, python, name):
+    """The profiler's CPU (% of one core, its start-up included) and missed %
+    when asked for 10 kHz, the missed % with the part of it woken late where
+    the profiler tells."""
+    r = profile_once(cmd_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k", SECONDS)
+    missed = fmt(r["missed_pct"], ".2f")
+    if r["missed_late"] is not None:
+        missed += f" ({100 * r['missed_late'] / r['due'] if r['due'] else 0.0:.1f} woken late)"
+    return 100 * r["cpu_s"] / max(r["seconds"], 1e-9), missed
 
 
 def measure(cmd_fn, python, name):
+    attach_fn = (strobe_attach_cmd if cmd_fn is strobe_cmd
+                 else lambda pid, rate, secs: tachyon_attach_cmd(python, pid, rate, secs))
     line_ns = cacheline_floor()
     best = profile_once(cmd_fn, python, name, "1000khz" if cmd_fn is tachyon_cmd else "1M",
                         SECONDS)
@@ -175,9 +298,11 @@ def measure(cmd_fn, python, name):
         "us_per_sample": 1e6 * best["cpu_s"] / best["samples"] if best["samples"] else None,
         "syscalls": best["syscalls"], "line_ns": line_ns,
     }
-    row["slow10k"], row["cpu10k"], row["missed10k"] = slowdown(
-        cmd_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k")
-    row["slow100k"], _, _ = slowdown(cmd_fn, python, name, "100khz" if cmd_fn is tachyon_cmd else "100k")
+    row["cpu10k"], row["missed10k"] = cost_at_10k(cmd_fn, python, name)
+    row["slow10k"], row["noise10k"], _ = slowdown(
+        attach_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k")
+    row["slow100k"], row["noise100k"], row["rate100k"] = slowdown(
+        attach_fn, python, name, "100khz" if cmd_fn is tachyon_cmd else "100k")
     return row
 
 
@@ -253,16 +378,20 @@ def machine():
 
 HEADER = ("| workload | CPython | profiler | samples/s at 1 MHz | vs Tachyon | µs CPU/sample | "
           "syscalls/sample | missed % | error % | slowdown 10 kHz | missed % at 10 kHz | "
-          "slowdown 100 kHz | "
+          "slowdown 100 kHz | samples/s at 100 kHz | "
           "CPU at 10 kHz | peak RSS MB | cache line round trip ns |")
+
+
+def slowdown_cell(slow, noise):
+    return f"{fmt(slow, '+.1f')}% (±{fmt(noise, '.1f')})"
 
 
 def row_line(wl, py, who, r, ratio):
     return (f"| {wl} | {py.label} | {who} | {fmt(r['samples_s'], ',.0f')} | {ratio} | "
             f"{fmt(r['us_per_sample'], '.2f')} | {fmt(r['syscalls'], '.3f')} | "
             f"{fmt(r['missed_pct'], '.2f')} | {fmt(r['error_pct'], '.3f')} | "
-            f"{fmt(r['slow10k'], '+.1f')}% | {fmt(r['missed10k'], 's')} | "
-            f"{fmt(r['slow100k'], '+.1f')}% | "
+            f"{slowdown_cell(r['slow10k'], r['noise10k'])} | {fmt(r['missed10k'], 's')} | "
+            f"{slowdown_cell(r['slow100k'], r['noise100k'])} | {fmt(r['rate100k'], ',.0f')} | "
             f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} | {fmt(r['line_ns'], '.0f')} |")
 
 
@@ -292,13 +421,24 @@ def main():
                         ([row_line(title, py, "Tachyon", tach, "1.0x")] if tach else []):
                 print(line, flush=True)
                 lines.append(line)
+    control = cold_reader_control(chosen[-1])
     floor = wake_floor()
     floor_after = syscall_floor()
     mem_py = chosen[-1]
     rss, samples = memory_run(mem_py)
     with tempfile.TemporaryDirectory() as directory:
         formats = formats_run(mem_py, directory)
-    write_results(lines, floor, (floor_before, floor_after), mem_py, rss, samples, formats)
+    write_results(lines, floor, (floor_before, floor_after), mem_py, rss, samples, formats,
+                  control)
+
+
+def cold_reader_control(python):
+    """The slowdown at 100 kHz under bench/cold_reader.c, which reads only
+    memory the workload never writes: (CPython label, slowdown %, noise %,
+    reads/s)."""
+    result = slowdown(lambda pid, rate, secs: [COLD_READER, str(pid), rate], python,
+                      "shallow", "100000")
+    return (python.label,) + result
 
 
 def formats_table(formats):
@@ -310,28 +450,48 @@ def formats_table(formats):
     return samples, "\n".join(lines)
 
 
-def write_results(lines, floor, syscalls, mem_py, rss, samples, formats):
+def write_results(lines, floor, syscalls, mem_py, rss, samples, formats, control):
     (one_before, eight_before), (one_after, eight_after) = syscalls
+    control_py, control_slow, control_noise, control_rate = control
     format_samples, format_lines = formats_table(formats)
     text = f"""# strobe benchmark results
 
 Date: {datetime.date.today().isoformat()}
 Machine: {machine()}
-Command: `make bench` (bench/bench.py; {SECONDS:g} s per run, medians of {REPEATS} runs for slowdowns)
+Command: `make bench` (bench/bench.py; {SECONDS:g} s per run; slowdowns from {PHASES} phases of {PHASE_SECONDS:g} s with the profiler)
 
 Both profilers launch the workload (`run`) and are asked for 1 MHz for the
 rate columns. CPU and memory are the profiler process's own (from /proc),
 never its child's. Tachyon runs only where it can: CPython 3.15, its own
-version, with `-a` so that it samples every thread as strobe does.
-Slowdown is the workload's own iterations per second against a run without a
-profiler (negative: faster, i.e. noise); the CPU and missed % at 10 kHz are
-from those same runs, the missed % with the part of it that came due while
-strobe waited and the kernel woke it late (its `--stats`). strobe runs with
-its defaults: its sampling thread is a batch thread (`--sched batch`, see
-the README), whose wake-ups never preempt the workload. Tests assert no
-timings; this file is where the numbers live.
+version, with `-a` so that it samples every thread as strobe does. strobe
+runs with its defaults: its sampling thread is a batch thread (`--sched
+batch`, see the README), whose wake-ups never preempt the workload. The CPU
+and missed % at 10 kHz are from a {SECONDS:g} s run of their own, the missed %
+with the part of it that came due while strobe waited and the kernel woke
+it late (its `--stats`).
+
+Slowdown is how much fewer iterations per second the workload did with the
+profiler than without it (negative: more), measured inside one running
+workload: the profiler is attached (`attach`) once, then paused (SIGSTOP)
+and let go (SIGCONT) in turn, and each of {PHASES} phases of {PHASE_SECONDS:g} s with it is
+compared with the phases without it either side (its first
+{SETTLE_SECONDS:g} s left out: Tachyon catches up on the samples it missed while
+paused). The table gives the median and, in brackets, the noise: the
+median change from one phase without the profiler to the next. Separate
+runs with and without a profiler cannot show a few per cent here: this
+machine's CPUs run at one speed for some seconds and at little more than
+half of it for others. "samples/s at 100 kHz" is what the profiler took
+while it ran in those phases (Tachyon's with its catching up). Tests
+assert no timings; this file is where the numbers live.
 
 {chr(10).join(lines)}
+
+A control (bench/cold_reader.c): a reader that copies 64 bytes the
+workload never writes, one process_vm_readv each time, asked for 100 kHz
+({fmt(control_rate, ',.0f')} reads/s), slowed the shallow workload on CPython {control_py} by
+{fmt(control_slow, '+.1f')}% (±{fmt(control_noise, '.1f')}). The system call alone costs the target
+little; what slows it under a profiler is the profiler copying the memory
+it is writing (below).
 
 Waking up 10,000 times a second with nothing to do (bench/wake_floor.c) costs
 {fmt(floor, '.1f')}% of a core on this machine: the floor under "CPU at 10 kHz" for
@@ -345,8 +505,8 @@ back. This virtual machine's host runs its two CPUs sometimes on cores that
 share a cache (round trip near 75 ns) and sometimes on cores far apart
 (near 370 ns), and switches between the two while the benchmark runs. Far
 apart, the same binary on the same workload samples about half as fast,
-sees many more stacks change while being read, and slows a tight loop by
-20–30% at 100 kHz: read that column before comparing rows.
+sees many more stacks change while being read, and costs the workload more
+at 100 kHz: read that column before comparing rows.
 
 One `process_vm_readv` (bench/syscall_floor.c, from a sleeping process)
 cost {fmt(one_before, '.2f')} µs for one small region and {fmt(eight_before, '.2f')} µs for eight regions

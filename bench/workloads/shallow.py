@@ -1,10 +1,12 @@
 """Benchmark workload: one thread, a 5-deep CPU-bound stack.
 Prints "ready", runs SECONDS, then prints "iterations N seconds T" so the
 benchmark can compare the work done with and without a profiler attached.
-Usage: shallow.py SECONDS
+Usage: shallow.py SECONDS [WINDOW]   (WINDOW: see windows.py)
 """
 import sys
 import time
+
+from windows import Windows, window_arg
 
 
 def level5(n):
@@ -26,17 +28,21 @@ def level2(n):
     return level3(n)
 
 
-def main(seconds):
+def main(seconds, window):
     clock = time.perf_counter
     iterations = 0
     print("ready", flush=True)
-    start = clock()
+    start = now = clock()
     deadline = start + seconds
-    while clock() < deadline:
+    windows = Windows(start, window)
+    while now < deadline:
         level2(200)
         iterations += 1
+        now = clock()
+        if now >= windows.next_end:
+            windows.report(now, iterations)
     print("iterations %d seconds %.6f" % (iterations, clock() - start), flush=True)
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]))
+    main(float(sys.argv[1]), window_arg(sys.argv))

@@ -1,10 +1,13 @@
 """Benchmark workload: eight threads, all busy in Python (taking turns on the
 GIL), each in its own 3-deep stack.
-Usage: threads8.py SECONDS   (prints "ready", then "iterations N seconds T")
+Usage: threads8.py SECONDS [WINDOW]   (prints "ready", then "iterations N seconds T";
+WINDOW: see windows.py)
 """
 import sys
 import threading
 import time
+
+from windows import Windows, window_arg
 
 THREADS = 8
 
@@ -21,14 +24,20 @@ def middle(n):
 
 
 def worker(deadline, counts, index):
-    n = 0
     while time.perf_counter() < deadline:
         middle(200)
-        n += 1
-    counts[index] = n
+        counts[index] += 1
 
 
-def main(seconds):
+def report_windows(deadline, counts, windows):
+    """The main thread's part: the workers' progress, window by window."""
+    clock = time.perf_counter
+    while windows.next_end < deadline:
+        time.sleep(max(0.0, windows.next_end - clock()))
+        windows.report(clock(), sum(counts))
+
+
+def main(seconds, window):
     counts = [0] * THREADS
     start = time.perf_counter()
     deadline = start + seconds
@@ -37,10 +46,11 @@ def main(seconds):
     for t in threads:
         t.start()
     print("ready", flush=True)
+    report_windows(deadline, counts, Windows(start, window))
     for t in threads:
         t.join()
     print("iterations %d seconds %.6f" % (sum(counts), time.perf_counter() - start), flush=True)
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]))
+    main(float(sys.argv[1]), window_arg(sys.argv))
