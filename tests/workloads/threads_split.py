@@ -16,6 +16,7 @@ import time
 
 THREADS = 4
 UNIT = 2000
+SWITCH_INTERVAL = 0.001     # seconds a thread holds the GIL before it is asked to drop it
 
 
 def burn(n):
@@ -55,6 +56,13 @@ def main(seconds):
     worker(1, time.perf_counter() + seconds / 2, results)
     waiting.set()
     waiter.join()
+    # A thread made to give up the GIL just after one of worker()'s clock()
+    # calls waits there, in worker(), where a sampler sees neither leaf, yet
+    # the wait counts for the leaf it is timing; with four threads a wait can
+    # last 50 switch intervals. At the default 5 ms, one such wait moved a
+    # thread's split by up to 0.2 (about one run in 40): a shorter interval
+    # keeps those waits short.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     deadline = time.perf_counter() + seconds / 2
     threads = [threading.Thread(target=worker, args=(k, deadline, results))
                for k in range(THREADS)]
