@@ -48,7 +48,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SRCS := $(filter-out tests/unit/test_layouts.c,$(UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps unit layouts integration check demo bench clean fuzz fuzz-check fuzz-seeds \
+.PHONY: all deps unit layouts integration check demo bench bench-sched clean fuzz fuzz-check fuzz-seeds \
         fuzz-bins lint valgrind consumers
 all: $(BIN)
 
@@ -126,6 +126,10 @@ demo: deps all
 bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor $(BUILD)/bench/cacheline_floor \
        $(BUILD)/bench/cold_reader
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py
+
+# strobe's --sched policies side by side; writes bench/SCHED.md.
+bench-sched: deps all
+	STROBE=$(abspath $(BIN)) python3 bench/bench.py sched
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

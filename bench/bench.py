@@ -14,7 +14,8 @@ version it can profile — for Tachyon (`python3.15 -m profiling.sampling`):
 
 Both profilers launch the workload (`run`), and their CPU and memory are
 read from /proc for the profiler process alone, never its child.
-Writes the table to stdout and bench/RESULTS.md.
+Writes the table to stdout and bench/RESULTS.md. `bench.py sched` (make
+bench-sched) instead compares strobe's --sched policies: bench/SCHED.md.
 
 Environment: BENCH_SECONDS (default 3), BENCH_PHASES (default 8),
 BENCH_PYTHONS (labels to include, e.g. "3.12.1 3.15.2"), BENCH_QUICK=1
@@ -395,7 +396,8 @@ def row_line(wl, py, who, r, ratio):
             f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} | {fmt(r['line_ns'], '.0f')} |")
 
 
-def main():
+def interpreters():
+    """One release build per CPython version found (BENCH_PYTHONS narrows it)."""
     wanted = os.environ.get("BENCH_PYTHONS", "").split()
     found = [p for p in pythons.discover() if p.supported() and not p.debug]
     chosen, seen = [], set()
@@ -406,6 +408,11 @@ def main():
         chosen.append(p)
     if not chosen:
         sys.exit("bench: no CPython 3.8-3.15 found")
+    return chosen
+
+
+def main():
+    chosen = interpreters()
     lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     floor_before = syscall_floor()
     print(f"process_vm_readv now: {fmt(floor_before[0], '.2f')} µs (one region), "
@@ -531,5 +538,49 @@ program ({FORMATS_SECONDS} s at 100 kHz, {fmt(format_samples, ',.0f')} samples),
     print("wrote bench/RESULTS.md")
 
 
+SCHED_POLICIES = ["batch", "normal", "idle"]
+SCHED_WORKLOADS = [("threads8", "8 busy threads"), ("shallow", "1 thread, 5-deep stack")]
+
+
+def sched_main():
+    """`make bench-sched`: strobe's --sched policies side by side at 10 kHz
+    on the newest interpreter: slowdown (as in the main table), missed %
+    and CPU. Writes bench/SCHED.md."""
+    py = interpreters()[-1]
+    lines = ["| workload | --sched | slowdown 10 kHz | missed % at 10 kHz | CPU at 10 kHz |",
+             "|---|---|---|---|---|"]
+    for wl, title in SCHED_WORKLOADS:
+        for policy in SCHED_POLICIES:
+            slow, noise, _ = slowdown(
+                lambda pid, rate, secs, p=policy: strobe_attach_cmd(pid, rate, secs) +
+                ["--sched", p], py, wl, "10k")
+            cpu, missed = cost_at_10k(
+                lambda python, name, rate, secs, p=policy:
+                [STROBE, "run", "--sched", p] + strobe_cmd(python, name, rate, secs)[2:], py, wl)
+            line = (f"| {title} | {policy} | {slowdown_cell(slow, noise)} | {missed} | "
+                    f"{fmt(cpu, '.1f')}% |")
+            print(line, flush=True)
+            lines.append(line)
+    text = f"""# strobe's scheduling policies (`--sched`) compared
+
+Date: {datetime.date.today().isoformat()}
+Machine: {machine()}
+Command: `make bench-sched` (bench/bench.py sched; CPython {py.label})
+
+strobe asked for 10 kHz with each policy: the workload's slowdown measured
+as in RESULTS.md (one running workload, {PHASES} phases of {PHASE_SECONDS:g} s with strobe, the
+noise in brackets), and the missed % (with the part woken late) and
+strobe's CPU from a {SECONDS:g} s run of their own. batch is the default.
+
+{chr(10).join(lines)}
+"""
+    with open(os.path.join(BENCH, "SCHED.md"), "w") as f:
+        f.write(text)
+    print("wrote bench/SCHED.md")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["sched"]:
+        sched_main()
+    else:
+        main()
