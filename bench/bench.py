@@ -19,7 +19,7 @@ bench-sched) instead compares strobe's --sched policies: bench/SCHED.md.
 
 Environment: BENCH_SECONDS (default 3), BENCH_PHASES (default 8),
 BENCH_PYTHONS (labels to include, e.g. "3.12.1 3.15.2"), BENCH_QUICK=1
-(one repeat, fewer seconds, no 60 s memory run).
+(3 phases per slowdown, fewer seconds, no 60 s memory run).
 """
 
 import datetime
@@ -169,14 +169,12 @@ class WindowReader:
         self.thread.start()
 
     def _read(self):
-        done = 0
         for line in self.proc.stdout:
             if line.startswith("ready"):
                 self.ready.set()
             elif line.startswith("window "):
-                _, end, count = line.split()
-                done += int(count)
-                self.progress.append((float(end), done))
+                _, end, done = line.split()
+                self.progress.append((float(end), int(done)))
         self.ready.set()
 
     def done_by(self, t):

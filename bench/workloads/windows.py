@@ -1,12 +1,12 @@
 """Shared by the benchmark workloads: their progress, window by window.
 
-Given a window length, a workload prints "window END COUNT" every WINDOW
-seconds while it runs: END is time.perf_counter() at the window's end
+Given a window length, a workload prints "window END ITERATIONS" every
+WINDOW seconds while it runs: END is time.perf_counter() at the window's end
 (CLOCK_MONOTONIC on Linux, the clock bench.py schedules profilers by) and
-COUNT the iterations done in it. bench.py attaches a profiler to one
-running workload for some windows and not for others, and compares the
-rates within that one process: separate runs of the same program differ
-here by more than the slowdown being measured.
+ITERATIONS the total done so far. bench.py attaches a profiler to one
+running workload, pauses it and lets it go in turn, and compares the rates
+within that one process: separate runs of the same program differ here by
+more than the slowdown being measured.
 """
 
 
@@ -14,12 +14,10 @@ class Windows:
     def __init__(self, start, window):
         self.window = window
         self.next_end = start + window if window else float("inf")
-        self.reported = 0
 
     def report(self, now, iterations):
         """Called by the workload once now >= next_end."""
-        print("window %.6f %d" % (now, iterations - self.reported), flush=True)
-        self.reported = iterations
+        print("window %.6f %d" % (now, iterations), flush=True)
         self.next_end = now + self.window
 
 
