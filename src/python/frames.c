@@ -204,7 +204,8 @@ static enum walk_status check_caller(const struct py_layout *l, struct snapshot 
     else if (!same_activation(l, frame, middle, false))
         return WALK_MOVED;
     /* See frames.h for why 3.8-3.10 do not ask the leaf to hold still. */
-    *middle_used = *middle_used || !objects;
+    if (!objects)
+        *middle_used = true;
     return WALK_OK;
 }
 
