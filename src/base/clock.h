@@ -21,6 +21,14 @@ static inline uint64_t clock_now_ns(void)
     return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time the calling thread has used. */
+static inline uint64_t clock_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 /* Wall-clock time (for timestamps in outputs, never for intervals). */
 static inline uint64_t clock_unix_ns(void)
 {

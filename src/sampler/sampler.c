@@ -442,10 +442,10 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     profile->costs.cpu_policy = cpu_policy_name(opts->cpu_policy);
     profile->costs.cpu_policy_refused = !timer_set_cpu_policy(opts->cpu_policy);
     timer_reduce_slack();
-    uint64_t wake_latency = timer_measure_wake_latency();
+    struct wake_cost wake_cost = timer_measure_wake_cost();
     uint64_t run_delay_before = timer_run_delay_ns();
     uint64_t now = clock_now_ns();
-    timer_start(&timer, opts->interval_ns, now, wake_latency);
+    timer_start(&timer, opts->interval_ns, now, wake_cost);
     /* A profile continued after the target exec'd keeps its start. */
     if (!profile->stats.samples) {
         profile->stats.start_ns = now;

@@ -73,9 +73,10 @@ bool timer_set_cpu_policy(enum cpu_policy policy)
     return sched_setscheduler(0, CPU_POLICIES[policy].linux_policy, &param) == 0;
 }
 
-uint64_t timer_measure_wake_latency(void)
+struct wake_cost timer_measure_wake_cost(void)
 {
     uint64_t late[CALIBRATION_SLEEPS];
+    uint64_t cpu_before = clock_thread_cpu_ns();
     for (int i = 0; i < CALIBRATION_SLEEPS; i++) {
         uint64_t due = clock_now_ns() + CALIBRATION_SLEEP_NS;
         struct timespec ts = clock_ns_to_timespec(due);
@@ -83,8 +84,10 @@ uint64_t timer_measure_wake_latency(void)
         uint64_t now = clock_now_ns();
         late[i] = now > due ? now - due : 0;
     }
+    uint64_t cpu = clock_thread_cpu_ns() - cpu_before;
     qsort(late, CALIBRATION_SLEEPS, sizeof(late[0]), cmp_u64);
-    return late[CALIBRATION_SLEEPS / 2];
+    return (struct wake_cost){ .latency_ns = late[CALIBRATION_SLEEPS / 2],
+                               .cpu_ns = cpu / CALIBRATION_SLEEPS };
 }
 
 static uint64_t latency_bounded(uint64_t latency_ns)
@@ -93,19 +96,22 @@ static uint64_t latency_bounded(uint64_t latency_ns)
 }
 
 void timer_start(struct sample_timer *t, uint64_t interval_ns, uint64_t now_ns,
-                 uint64_t wake_latency_ns)
+                 struct wake_cost cost)
 {
     memset(t, 0, sizeof(*t));
     t->interval_ns = interval_ns ? interval_ns : 1;
     t->start_ns = now_ns;
     t->next_ns = now_ns;
-    t->wake_latency_ns = latency_bounded(wake_latency_ns);
+    t->wake_latency_ns = latency_bounded(cost.latency_ns);
+    t->wake_cpu_ns = cost.cpu_ns;
     t->wait_began_ns = t->woke_ns = t->slept_ns = now_ns;
 }
 
 bool timer_would_spin(const struct sample_timer *t, uint64_t wait_ns)
 {
-    return wait_ns < t->wake_latency_ns;
+    if (wait_ns >= t->wake_latency_ns)
+        return false;
+    return t->interval_ns <= t->wake_latency_ns || wait_ns < t->wake_cpu_ns;
 }
 
 void timer_note_lateness(struct sample_timer *t, uint64_t late_ns)
