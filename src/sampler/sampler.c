@@ -26,6 +26,10 @@ struct sampler {
     struct stack_resolver resolver;
     struct py_thread *threads;      /* scratch: PY_MAX_THREADS */
     struct raw_frame *frames;       /* scratch: PY_MAX_STACK_DEPTH */
+    /* Threads of this sample whose first look needs the plan extended
+     * (indices into threads): they are looked at again after one read of
+     * the extended plan for all of them, not one read each. */
+    uint32_t *deferred;             /* scratch: PY_MAX_THREADS */
     /* The GIL (python/gil.h): where this sample reads it, chosen by the
      * threads of the sample before (0: not read), and what it showed. Read
      * before the threads, it spares resting threads their frame pointers. */
@@ -40,6 +44,9 @@ struct sampler {
  * the watched ranges; the odds of a stack moving during all of them fall
  * geometrically. */
 #define SAMPLE_MAX_LOOKS 6
+/* Reads of the extended plan shared by the threads that need it, at most,
+ * in one sample (sample_threads). */
+#define SAMPLE_PLAN_ROUNDS 4
 /* Every this many samples, stacks the GIL proves unchanged are read anyway:
  * a self-test of the proof. */
 #define GIL_SELF_CHECK_SAMPLES 4096
@@ -187,18 +194,27 @@ static bool look_again(struct sampler *s, enum attempt a)
  * code objects new to strobe, gets up to SAMPLE_MAX_LOOKS looks in all; one
  * whose frames had no second copies yet (it moved somewhere new) or could
  * not be read gets one more, with the plan extended. Only then is it an
- * error — for this thread only. false if the target is gone.
+ * error — for this thread only. With `may_defer`, that extended read is
+ * left to the caller, which makes one for every thread that needs it
+ * (*deferred: look at this thread again after it). false if the target is
+ * gone.
  */
-static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t weight_ns)
+static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t weight_ns,
+                          bool may_defer, bool *deferred)
 {
     enum sample_error error = SAMPLE_ERROR_UNREADABLE;
     enum attempt a = look_at_thread(s, thr, weight_ns, &error);
     bool replanned = false;
+    *deferred = false;
     for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
          looks++) {
         if (a != ATTEMPT_TORN && a != ATTEMPT_NEWS) {
             if (replanned)
                 break;  /* moved again, out of what was planned */
+            if (may_defer) {
+                *deferred = true;
+                return true;
+            }
             replanned = true;
         }
         if (!look_again(s, a))
@@ -238,10 +254,14 @@ static bool gil_unmoved(struct sampler *s)
  * not run since two reads in a row found that stack under the same switch
  * count. Every GIL_SELF_CHECK_SAMPLES samples the stack is read anyway, and
  * if it ever differs from what the GIL promised, the promise is not trusted
- * again. thr ends as last looked at. false if the target is gone.
+ * again. thr ends as last looked at. `may_defer` and *deferred: see
+ * sample_thread (a deferred thread is left as it was). false if the target
+ * is gone.
  */
-static bool sample_or_repeat(struct sampler *s, struct py_thread *thr, uint64_t weight_ns)
+static bool sample_or_repeat(struct sampler *s, struct py_thread *thr, uint64_t weight_ns,
+                             bool may_defer, bool *deferred)
 {
+    *deferred = false;
     struct profile *p = s->profile;
     bool promised = gil_vouches(s, thr->tstate, thr->tid);
     uint64_t leaf;
@@ -257,8 +277,10 @@ static bool sample_or_repeat(struct sampler *s, struct py_thread *thr, uint64_t 
     }
     uint64_t recorded_before = p->stats.thread_samples;
     uint32_t before = thr->tid ? stack_resolver_last_node(&s->resolver, thr->tid) : ID_NONE;
-    if (!sample_thread(s, thr, weight_ns))
+    if (!sample_thread(s, thr, weight_ns, may_defer, deferred))
         return false;
+    if (*deferred)
+        return true;
     /* The GIL vouches for the stack only if it still had not moved when the
      * stack was read: after a second look, only if the GIL's copies in that
      * read still show the count. (A recorded stack's pointers were proved.) */
@@ -325,6 +347,45 @@ static void read_gil(struct sampler *s)
                                   s->gil.last_holder);
 }
 
+/*
+ * Sample each thread that runs Python. Those that need the plan extended
+ * (at the first sample, every thread; at a GIL self-check, every resting
+ * one) get it from a single read made after all had their first look: a
+ * read of the extended plan for each would cost, with N such threads, N
+ * reads of a plan that grows with N. A sample can fetch only so much on
+ * demand (SNAPSHOT_MAX_MISS_PAGES), so hundreds of threads new to the plan
+ * may need a few such rounds; at the last, a thread needing more gets its
+ * own read, as sample_thread says. false if the target is gone.
+ */
+static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
+{
+    size_t ndeferred = 0;
+    bool deferred;
+    for (size_t i = 0; i < count; i++) {
+        if (!s->threads[i].leaf_frame)
+            continue;
+        if (!sample_or_repeat(s, &s->threads[i], weight_ns, true, &deferred))
+            return false;
+        if (deferred)
+            s->deferred[ndeferred++] = (uint32_t)i;
+    }
+    for (int round = 1; ndeferred > 0; round++) {
+        if (!look_again(s, ATTEMPT_UNCHECKED))
+            return false;
+        size_t still = 0;
+        for (size_t d = 0; d < ndeferred; d++) {
+            uint32_t i = s->deferred[d];
+            if (!sample_or_repeat(s, &s->threads[i], weight_ns, round < SAMPLE_PLAN_ROUNDS,
+                                  &deferred))
+                return false;
+            if (deferred)
+                s->deferred[still++] = i;
+        }
+        ndeferred = still;
+    }
+    return true;
+}
+
 /* One sample of every thread. false if the target can no longer be read. */
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
@@ -345,9 +406,7 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
     size_t known_threads = p->tree.nthreads;
-    for (size_t i = 0; i < count && alive; i++)
-        if (s->threads[i].leaf_frame)
-            alive = sample_or_repeat(s, &s->threads[i], weight_ns);
+    alive = alive && sample_threads(s, count, weight_ns);
     if (count > p->stats.max_threads)
         p->stats.max_threads = (uint32_t)count;
     snapshot_end(&s->snap);
@@ -369,6 +428,7 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     stack_resolver_init(&s->resolver, p, &s->codes, &s->snap, t);
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
+    s->deferred = xmalloc(PY_MAX_THREADS * sizeof(*s->deferred));
 }
 
 static void record_costs(struct sampler *s)
@@ -408,6 +468,7 @@ static void sampler_free(struct sampler *s)
     snapshot_free(&s->snap);
     free(s->threads);
     free(s->frames);
+    free(s->deferred);
 }
 
 struct sampler *sampler_new(struct py_target *target, struct profile *profile)

@@ -283,3 +283,27 @@ def test_stats_count_remote_ranges(python):
     assert calls and plan, r.stderr
     assert int(calls.group(1)) > 0 and float(calls.group(2)) >= 1.0, r.stderr
     assert float(plan.group(1)) >= 1 and float(plan.group(2)) > 0, r.stderr
+
+
+def test_threads_new_to_the_plan_share_one_extended_read(python):
+    # Attached to 300 parked threads, the first sample finds every stack
+    # outside the read plan. Each used to get its own read of the extended
+    # plan, which grows with the threads (quadratic: 1,000 threads lost a
+    # second there, and again at each GIL self-check); now they share one,
+    # or a few where a sample's on-demand budget runs out.
+    threads = 300
+    proc = start_workload(python, "many_idle_threads.py", threads, "30")
+    try:
+        r = run_strobe("attach", proc.pid, "-d", "0.5", "-r", "200", "--stats",
+                       "--collapsed", "-o", os.devnull)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    looks = re.search(r"second looks +\d+ after a torn read, (\d+) to check a stack that moved",
+                      r.stderr)
+    stacks = re.search(r"samples +(\d+) rounds \([\d.]+/s\), (\d+) thread stacks", r.stderr)
+    assert looks and stacks, r.stderr
+    rounds, thread_stacks = int(stacks.group(1)), int(stacks.group(2))
+    assert rounds > 0 and thread_stacks >= rounds * (threads + 1) * 0.95, r.stderr
+    assert int(looks.group(1)) < threads // 10, r.stderr
