@@ -14,27 +14,28 @@
 #define NS_PER_MS 1000000ULL
 #define NS_PER_US 1000ULL
 
-static inline uint64_t clock_now_ns(void)
+static inline uint64_t clock_read_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t clock_now_ns(void)
+{
+    return clock_read_ns(CLOCK_MONOTONIC);
 }
 
 /* CPU time the calling thread has used. */
 static inline uint64_t clock_thread_cpu_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+    return clock_read_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* Wall-clock time (for timestamps in outputs, never for intervals). */
 static inline uint64_t clock_unix_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+    return clock_read_ns(CLOCK_REALTIME);
 }
 
 static inline struct timespec clock_ns_to_timespec(uint64_t ns)

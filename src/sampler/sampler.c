@@ -26,9 +26,9 @@ struct sampler {
     struct stack_resolver resolver;
     struct py_thread *threads;      /* scratch: PY_MAX_THREADS */
     struct raw_frame *frames;       /* scratch: PY_MAX_STACK_DEPTH */
-    /* Threads of this sample whose first look needs the plan extended
-     * (indices into threads): they are looked at again after one read of
-     * the extended plan for all of them, not one read each. */
+    /* Threads of this sample still to be looked at (indices into
+     * threads): those whose look needs the plan extended are looked at
+     * again after one read of the extended plan for all of them. */
     uint32_t *deferred;             /* scratch: PY_MAX_THREADS */
     /* The GIL (python/gil.h): where this sample reads it, chosen by the
      * threads of the sample before (0: not read), and what it showed. Read
@@ -359,29 +359,26 @@ static void read_gil(struct sampler *s)
  */
 static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
 {
-    size_t ndeferred = 0;
-    bool deferred;
-    for (size_t i = 0; i < count; i++) {
-        if (!s->threads[i].leaf_frame)
-            continue;
-        if (!sample_or_repeat(s, &s->threads[i], weight_ns, true, &deferred))
-            return false;
-        if (deferred)
-            s->deferred[ndeferred++] = (uint32_t)i;
-    }
-    for (int round = 1; ndeferred > 0; round++) {
-        if (!look_again(s, ATTEMPT_UNCHECKED))
+    size_t pending = 0;
+    for (size_t i = 0; i < count; i++)
+        if (s->threads[i].leaf_frame)
+            s->deferred[pending++] = (uint32_t)i;
+    /* Round 0 is every thread's first look; each later one follows a read
+     * of the extended plan, and the last lets no thread wait for another. */
+    for (int round = 0; pending > 0; round++) {
+        if (round > 0 && !look_again(s, ATTEMPT_UNCHECKED))
             return false;
         size_t still = 0;
-        for (size_t d = 0; d < ndeferred; d++) {
+        for (size_t d = 0; d < pending; d++) {
             uint32_t i = s->deferred[d];
+            bool deferred;
             if (!sample_or_repeat(s, &s->threads[i], weight_ns, round < SAMPLE_PLAN_ROUNDS,
                                   &deferred))
                 return false;
             if (deferred)
                 s->deferred[still++] = i;
         }
-        ndeferred = still;
+        pending = still;
     }
     return true;
 }
