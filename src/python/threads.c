@@ -147,8 +147,12 @@ bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread
 {
     const struct py_layout *l = &t->layout;
     const uint8_t *ts = snapshot_get(s, thr->tstate, l->tstate_read_size);
-    return ts && field_u64(ts, l->tstate.interp) == thr->interp &&
-           thread_leaf_frame(l, s, thr->tstate, thr);
+    if (!ts || field_u64(ts, l->tstate.interp) != thr->interp)
+        return false;
+    /* A thread listed while starting had no kernel id yet (0): the stack
+     * read now is the thread's as it is now. */
+    thr->tid = thread_tid(t, s, ts);
+    return thread_leaf_frame(l, s, thr->tstate, thr);
 }
 
 /* Append the threads of one interpreter. */

@@ -87,7 +87,8 @@ enum leaf_hold {
 enum leaf_hold py_thread_leaf_held(struct snapshot *s, const struct py_thread *thr);
 
 /* Re-read one thread's state from the snapshot's latest read: its innermost
- * frame now. false if it no longer looks like a thread of its interpreter. */
+ * frame and kernel thread id now. false if it no longer looks like a thread
+ * of its interpreter. */
 bool py_thread_refresh(struct py_target *t, struct snapshot *s, struct py_thread *thr);
 
 /* Fill out[0..max) with this sample's threads; *count is how many, of
