@@ -124,14 +124,14 @@ demo: deps all
 # strobe beside Tachyon (python3.15 -m profiling.sampling) on the same
 # workloads; writes bench/RESULTS.md. BENCH_QUICK=1 for a short run.
 bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor $(BUILD)/bench/cacheline_floor \
-       $(BUILD)/bench/cold_reader
+       $(BUILD)/bench/cold_reader $(BUILD)/bench/gap_floor
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py
 
 # strobe's --sched policies side by side; writes bench/SCHED.md.
 bench-sched: deps all
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py sched
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c bench/bench_clock.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 

@@ -10,7 +10,9 @@ version it can profile — for Tachyon (`python3.15 -m profiling.sampling`):
   - system calls per sample (strobe's own count, from --stats);
   - the slowdown of the workload (its iterations per second against a run
     without a profiler) at 10 kHz and 100 kHz, and the profiler's CPU at
-    10 kHz beside the cost of merely waking up 10,000 times a second here.
+    10 kHz beside the cost of merely waking up 10,000 times a second here;
+  - missed % at 10 kHz and 100 kHz, the latter beside what a sampler that
+    costs nothing misses here (bench/gap_floor.c).
 
 Both profilers launch the workload (`run`), and their CPU and memory are
 read from /proc for the profiler process alone, never its child.
@@ -44,6 +46,7 @@ WAKE_FLOOR = os.path.join(ROOT, "build", "bench", "wake_floor")
 SYSCALL_FLOOR = os.path.join(ROOT, "build", "bench", "syscall_floor")
 CACHELINE_FLOOR = os.path.join(ROOT, "build", "bench", "cacheline_floor")
 COLD_READER = os.path.join(ROOT, "build", "bench", "cold_reader")
+GAP_FLOOR = os.path.join(ROOT, "build", "bench", "gap_floor")
 FORMATS = ["collapsed", "jsonl", "pstats", "speedscope", "pprof", "flamegraph", "gecko"]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "3"))
@@ -274,11 +277,12 @@ def slowdown(attach_fn, python, name, rate):
             statistics.median(noise) if noise else None, achieved)
 
 
-def cost_at_10k(cmd_fn, python, name):
+def cost_at(cmd_fn, python, name, khz):
     """The profiler's CPU (% of one core, its start-up included) and missed %
-    when asked for 10 kHz, the missed % with the part of it woken late where
-    the profiler tells."""
-    r = profile_once(cmd_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k", SECONDS)
+    when asked for `khz` kHz, the missed % with the part of it woken late
+    where the profiler tells."""
+    rate = f"{khz}khz" if cmd_fn is tachyon_cmd else f"{khz}k"
+    r = profile_once(cmd_fn, python, name, rate, SECONDS)
     missed = fmt(r["missed_pct"], ".2f")
     if r["missed_late"] is not None:
         missed += f" ({100 * r['missed_late'] / r['due'] if r['due'] else 0.0:.1f} woken late)"
@@ -297,7 +301,9 @@ def measure(cmd_fn, python, name):
         "us_per_sample": 1e6 * best["cpu_s"] / best["samples"] if best["samples"] else None,
         "syscalls": best["syscalls"], "line_ns": line_ns,
     }
-    row["cpu10k"], row["missed10k"] = cost_at_10k(cmd_fn, python, name)
+    row["cpu10k"], row["missed10k"] = cost_at(cmd_fn, python, name, 10)
+    row["free100k"] = gap_floor(100000)
+    _, row["missed100k"] = cost_at(cmd_fn, python, name, 100)
     row["slow10k"], row["noise10k"], _ = slowdown(
         attach_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k")
     row["slow100k"], row["noise100k"], row["rate100k"] = slowdown(
@@ -312,6 +318,18 @@ def wake_floor():
     except OSError:
         return None
     return number(r"cpu_percent ([\d.]+)", out)
+
+
+def gap_floor(rate_hz):
+    """Missed % of a sampler that costs nothing, spinning to each slot at
+    `rate_hz` for SECONDS, now: the slots that pass while the machine takes
+    its CPU away."""
+    try:
+        out = subprocess.run([GAP_FLOOR, str(rate_hz), str(SECONDS)], capture_output=True,
+                             text=True, timeout=60).stdout
+    except OSError:
+        return None
+    return number(r"missed_percent ([\d.]+)", out)
 
 
 def cacheline_floor():
@@ -377,7 +395,8 @@ def machine():
 
 HEADER = ("| workload | CPython | profiler | samples/s at 1 MHz | vs Tachyon | µs CPU/sample | "
           "syscalls/sample | missed % | error % | slowdown 10 kHz | missed % at 10 kHz | "
-          "slowdown 100 kHz | samples/s at 100 kHz | "
+          "slowdown 100 kHz | samples/s at 100 kHz | missed % at 100 kHz | "
+          "a free sampler's missed % at 100 kHz | "
           "CPU at 10 kHz | peak RSS MB | cache line round trip ns |")
 
 
@@ -391,6 +410,7 @@ def row_line(wl, py, who, r, ratio):
             f"{fmt(r['missed_pct'], '.2f')} | {fmt(r['error_pct'], '.3f')} | "
             f"{slowdown_cell(r['slow10k'], r['noise10k'])} | {fmt(r['missed10k'], 's')} | "
             f"{slowdown_cell(r['slow100k'], r['noise100k'])} | {fmt(r['rate100k'], ',.0f')} | "
+            f"{fmt(r['missed100k'], 's')} | {fmt(r['free100k'], '.2f')} | "
             f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} | {fmt(r['line_ns'], '.0f')} |")
 
 
@@ -471,9 +491,17 @@ never its child's. Tachyon runs only where it can: CPython 3.15, its own
 version, with `-a` so that it samples every thread as strobe does. strobe
 runs with its defaults: its sampling thread is a batch thread (`--sched
 batch`, see the README), whose wake-ups never preempt the workload. The CPU
-and missed % at 10 kHz are from a {SECONDS:g} s run of their own, the missed %
-with the part of it that came due while strobe waited and the kernel woke
-it late (its `--stats`).
+and missed % at 10 kHz, and the missed % at 100 kHz, are each from a
+{SECONDS:g} s run of their own, the missed % with the part of it that came due
+while strobe waited and the kernel woke it late (its `--stats`).
+
+"A free sampler's missed %" (bench/gap_floor.c, run for {SECONDS:g} s just before
+the row's 100 kHz run) is what a sampler whose samples cost nothing
+missed at 100 kHz, spinning to each slot and skipping the slots that had
+passed as strobe does: the slots that went by while this virtual machine
+had its CPU taken away (by its kernel, or by the host, which it cannot
+see). Its interval, 10 µs, is shorter than a sleep's lateness here, so
+strobe spins too. It is the floor under any sampler's missed % here.
 
 Slowdown is how much fewer iterations per second the workload did with the
 profiler than without it (negative: more), measured inside one running
@@ -552,9 +580,10 @@ def sched_main():
             slow, noise, _ = slowdown(
                 lambda pid, rate, secs, p=policy: strobe_attach_cmd(pid, rate, secs) +
                 ["--sched", p], py, wl, "10k")
-            cpu, missed = cost_at_10k(
+            cpu, missed = cost_at(
                 lambda python, name, rate, secs, p=policy:
-                [STROBE, "run", "--sched", p] + strobe_cmd(python, name, rate, secs)[2:], py, wl)
+                [STROBE, "run", "--sched", p] + strobe_cmd(python, name, rate, secs)[2:], py, wl,
+                10)
             line = (f"| {title} | {policy} | {slowdown_cell(slow, noise)} | {missed} | "
                     f"{fmt(cpu, '.1f')}% |")
             print(line, flush=True)

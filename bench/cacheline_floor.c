@@ -23,18 +23,12 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define NS_PER_SEC 1000000000ULL
+#include "bench_clock.h"
+
 #define CACHE_LINE 64
 
 static _Alignas(CACHE_LINE) atomic_int ball;    /* 1: CPU 1's turn, 0: CPU 0's */
 static long round_trips;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static int pin_to(int cpu)
 {

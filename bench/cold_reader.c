@@ -25,7 +25,8 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#define NS_PER_SEC 1000000000ULL
+#include "bench_clock.h"
+
 #define READ_BYTES 64
 
 static volatile sig_atomic_t stop_requested;
@@ -34,13 +35,6 @@ static void on_sigint(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /* The start of the target's first mapping (its executable), or 0. */

@@ -14,14 +14,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define NS_PER_SEC 1000000000ULL
+#include "bench_clock.h"
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
