@@ -277,12 +277,16 @@ def slowdown(attach_fn, python, name, rate):
             statistics.median(noise) if noise else None, achieved)
 
 
+def rate_arg(cmd_fn, khz):
+    """`khz` kHz as the profiler run by cmd_fn spells it."""
+    return f"{khz}khz" if cmd_fn is tachyon_cmd else f"{khz}k"
+
+
 def cost_at(cmd_fn, python, name, khz):
     """The profiler's CPU (% of one core, its start-up included) and missed %
     when asked for `khz` kHz, the missed % with the part of it woken late
     where the profiler tells."""
-    rate = f"{khz}khz" if cmd_fn is tachyon_cmd else f"{khz}k"
-    r = profile_once(cmd_fn, python, name, rate, SECONDS)
+    r = profile_once(cmd_fn, python, name, rate_arg(cmd_fn, khz), SECONDS)
     missed = fmt(r["missed_pct"], ".2f")
     if r["missed_late"] is not None:
         missed += f" ({100 * r['missed_late'] / r['due'] if r['due'] else 0.0:.1f} woken late)"
@@ -293,8 +297,7 @@ def measure(cmd_fn, python, name):
     attach_fn = (strobe_attach_cmd if cmd_fn is strobe_cmd
                  else lambda pid, rate, secs: tachyon_attach_cmd(python, pid, rate, secs))
     line_ns = cacheline_floor()
-    best = profile_once(cmd_fn, python, name, "1000khz" if cmd_fn is tachyon_cmd else "1M",
-                        SECONDS)
+    best = profile_once(cmd_fn, python, name, rate_arg(cmd_fn, 1000), SECONDS)
     row = {
         "samples_s": best["samples_s"], "missed_pct": best["missed_pct"],
         "error_pct": best["error_pct"], "rss_mb": best["rss_mb"],
@@ -305,9 +308,9 @@ def measure(cmd_fn, python, name):
     row["free100k"] = gap_floor(100000)
     _, row["missed100k"] = cost_at(cmd_fn, python, name, 100)
     row["slow10k"], row["noise10k"], _ = slowdown(
-        attach_fn, python, name, "10khz" if cmd_fn is tachyon_cmd else "10k")
+        attach_fn, python, name, rate_arg(cmd_fn, 10))
     row["slow100k"], row["noise100k"], row["rate100k"] = slowdown(
-        attach_fn, python, name, "100khz" if cmd_fn is tachyon_cmd else "100k")
+        attach_fn, python, name, rate_arg(cmd_fn, 100))
     return row
 
 
@@ -501,7 +504,8 @@ missed at 100 kHz, spinning to each slot and skipping the slots that had
 passed as strobe does: the slots that went by while this virtual machine
 had its CPU taken away (by its kernel, or by the host, which it cannot
 see). Its interval, 10 µs, is shorter than a sleep's lateness here, so
-strobe spins too. It is the floor under any sampler's missed % here.
+strobe spins too. It is the floor, as it stood then, under any sampler's
+missed % here; it moves from run to run.
 
 Slowdown is how much fewer iterations per second the workload did with the
 profiler than without it (negative: more), measured inside one running

@@ -16,7 +16,6 @@
 
 #include "bench_clock.h"
 
-
 int main(int argc, char **argv)
 {
     if (argc != 3) {
