@@ -107,6 +107,21 @@ static bool same_activation(const struct py_layout *l, const uint8_t *a, const u
             field_equal(a, b, l->frame.stack_depth, depth_size));
 }
 
+/* Of two copies of the innermost frame that differ, the one showing it
+ * popped (3.14+: its executable cleared), if the other does not and they
+ * agree on its caller and owner (frames.h); else NULL. */
+static const uint8_t *cleared_copy(const struct py_layout *l, const uint8_t *a, const uint8_t *b)
+{
+    if (!l->executable_is_stackref || field_u64(a, l->frame.back) != field_u64(b, l->frame.back) ||
+        (l->frame.owner != OFFSET_NONE && a[l->frame.owner] != b[l->frame.owner]))
+        return NULL;
+    bool a_cleared = (field_u64(a, l->frame.code) & ~STACKREF_TAG_MASK) == 0;
+    bool b_cleared = (field_u64(b, l->frame.code) & ~STACKREF_TAG_MASK) == 0;
+    if (a_cleared == b_cleared)
+        return NULL;
+    return a_cleared ? a : b;
+}
+
 /* A frame object that is still running (3.8–3.10): referenced, and in an
  * executing state. */
 static bool frame_object_alive(const struct py_layout *l, const uint8_t *frame)
@@ -251,11 +266,19 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             return WALK_MOVED;  /* an evaluation loop starting or ending (frames.h) */
         struct snapshot_watch w = snapshot_get_watched(s, addr, read_size,
                                                        internal ? WATCH_CENTRE : WATCH_FRAMES);
+        const uint8_t *cleared = NULL;  /* the innermost frame's copy showing it popped */
         if (!w.last) {
             *verified = false;
-        } else if (!same_activation(l, frame, w.last, steps == 0) ||
-                   !frame_alive(l, bounds, addr, frame, w.last)) {
-            return WALK_MOVED;
+        } else {
+            if (!same_activation(l, frame, w.last, steps == 0)) {
+                cleared = steps == 0 ? cleared_copy(l, frame, w.last) : NULL;
+                if (!cleared)
+                    return WALK_MOVED;
+            }
+            if (!frame_alive(l, bounds, addr, frame, w.last))
+                return WALK_MOVED;
+            if (cleared == frame)
+                frame = w.last;     /* the other copy speaks for it */
         }
         uint64_t back = field_u64(frame, back_at);
         enum callee_link link = callee;
@@ -290,12 +313,13 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
          * first shows it popped (a loop returning and calling it again), its
          * position is the last activation's; the second's is this one's. */
         const uint8_t *shown = frame;
-        if (steps == 0 && w.last && frame_stack_depth(l, frame, addr) == 0)
+        if (steps == 0 && w.last && !cleared && frame_stack_depth(l, frame, addr) == 0)
             shown = w.last;
         out[n].code = code;
         out[n].offset = frame_offset(l, shown, code);
         out[n].stack_depth = frame_stack_depth(l, shown, addr);
         out[n].calls_inline = link == CALLEE_INLINE;
+        out[n].cleared_offset = cleared ? frame_offset(l, cleared, code) : CLEARED_OFFSET_NONE;
         n++;
         addr = back;
     }

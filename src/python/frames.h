@@ -64,6 +64,16 @@
  * instruction, where a just-called frame is, and not at a return, where a
  * popped one is (the resolver knows where those are).
  *
+ * The innermost frame may also be pushed or popped between its copies. 3.13
+ * leaves a popped frame's code in place, so the rule above holds: the same
+ * code in both. 3.14+ clear it, and the copy taken popped shows none; but
+ * it still shows where the frame stood last, its instruction pointer, which
+ * lies in the code of the activation popped. If that is inside the code
+ * the other copy shows, with the same caller, the copies show one function
+ * there, as in 3.13, and the other copy speaks for it. (A loop calling a
+ * short function pushes and pops it all the time: such copies were most
+ * of the torn reads of 3.14-3.15 stacks that do.)
+ *
  * An entry frame (3.12+) innermost, with frames below it, is WALK_MOVED too:
  * an evaluation loop is starting or ending. Starting, 3.12 publishes the
  * loop's cframe before its current_frame, which for that moment still names
@@ -85,6 +95,8 @@
 
 /* raw_frame.stack_depth where the version does not tell. */
 #define STACK_DEPTH_UNKNOWN INT64_MIN
+/* raw_frame.cleared_offset where no copy showed the frame popped. */
+#define CLEARED_OFFSET_NONE INT64_MIN
 
 struct raw_frame {
     uint64_t code;      /* remote code object */
@@ -97,6 +109,11 @@ struct raw_frame {
      * stands at that call (in 3.11–3.12, a popped frame stands at its
      * return; the resolver knows where those are). */
     bool calls_inline;
+    /* The innermost frame, 3.14+: one copy showed it popped (its executable
+     * cleared), and there it stood at this byte offset, which must lie in
+     * the code the other copy shows (checked by the resolver); else
+     * CLEARED_OFFSET_NONE. */
+    int64_t cleared_offset;
 };
 
 enum walk_status {

@@ -245,6 +245,21 @@ static bool returned(const struct py_code *code, const struct raw_frame *f)
            (f->calls_inline && code_returns_at(code, f->offset));
 }
 
+/* Does the copy that showed the innermost frame popped (frames.h) stand
+ * inside the code the other copy shows? Its code object was resolved with
+ * the stack, so its size is known. */
+static bool cleared_copy_fits(const struct stack_resolver *r, const struct raw_frame *innermost)
+{
+    if (innermost->cleared_offset == CLEARED_OFFSET_NONE)
+        return true;
+    uint32_t index = code_cache_find(r->codes, innermost->code);
+    if (index == ID_NONE)
+        return false;
+    int64_t units = code_cache_get(r->codes, index)->units;
+    return units > 0 && units <= INT64_MAX / CODE_UNIT_BYTES && innermost->cleared_offset >= 0 &&
+           innermost->cleared_offset < units * CODE_UNIT_BYTES;
+}
+
 /* Does the stack hold a frame that returned? m->frames holds its code
  * entries if `indices_valid` (else they are looked up). The first `common`
  * frames stand where the memo's did, whose returns were looked for then. */
@@ -310,6 +325,8 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         m->frames[i] = (struct stack_memo_frame){ rf->code, rf->offset, index, parent };
     }
     if (status == RESOLVE_OK && end->wanted && !ends_at_stack_top(r, frames, end))
+        status = RESOLVE_TORN;
+    if (status == RESOLVE_OK && !cleared_copy_fits(r, &frames[0]))
         status = RESOLVE_TORN;
     if (status == RESOLVE_OK &&
         has_returned_frame(r, m, frames, depth, common, !truncated && epoch == r->codes->epoch))

@@ -519,6 +519,73 @@ static void test_object_leaf_at_rest(void **state)
     sample_with_object_leaf_at_rest(*state, EDIT_IN_EVERY_COPY);
 }
 
+/* Where a cleared copy of the leaf stands (sample_with_leaf_cleared). */
+enum cleared_position {
+    CLEARED_IN_ITS_CODE,    /* where it stood: in the code the other copy shows */
+    CLEARED_ELSEWHERE,      /* far past that code: another function's frame */
+};
+
+/* PyStackRef_NULL: the executable of a frame popped (3.14+). */
+#define STACKREF_NULL 1
+/* Bytes a cleared copy's instruction pointer is moved on to leave its code. */
+#define FAR_PAST_ANY_CODE ((uint64_t)1 << 24)
+
+/*
+ * 3.14+: the innermost frame pushed or popped between its copies shows its
+ * executable cleared in one of them, and its instruction pointer where it
+ * stood last, in its code (frames.h). The other copy speaks for it: the
+ * thread's stacks come out as if nothing had moved. If the cleared copy
+ * stands outside that code, a different function was popped there, and
+ * the stack is refused.
+ */
+static void sample_with_leaf_cleared(const char *seed, enum edited_copies which,
+                                     enum cleared_position where)
+{
+    struct replay r;
+    struct profile before, after;
+    load_and_sample(&r, seed, &before);
+    const struct py_layout *l = &r.target.layout;
+    assert_true(l->executable_is_stackref);
+    uint64_t tid;
+    uint64_t leaf = sampled_leaf(&r, &before, &tid);
+    assert_true(on_data_stack(&r, leaf));
+    uint64_t centre = thread_state_of(&r, tid);
+    static const uint64_t cleared = STACKREF_NULL;
+    uint64_t executable = read_u64(&r, leaf + l->frame.code);
+    edit_copies(centre, leaf + l->frame.code, &cleared, &executable, sizeof(cleared), which);
+    if (where == CLEARED_ELSEWHERE) {
+        uint64_t position = read_u64(&r, leaf + l->frame.position);
+        uint64_t away = position + FAR_PAST_ANY_CODE;
+        edit_copies(centre, leaf + l->frame.position, &away, &position, sizeof(away), which);
+    }
+    sample(&r, &after);
+    if (where == CLEARED_IN_ITS_CODE)
+        assert_int_equal(samples_of_thread(&after, tid), samples_of_thread(&before, tid));
+    else
+        assert_int_equal(samples_of_thread(&after, tid), 0);
+    free_replay(&r, &before, &after);
+}
+
+static void test_leaf_pushed_before_the_centre(void **state)
+{
+    sample_with_leaf_cleared(*state, EDIT_BEFORE_CENTRE, CLEARED_IN_ITS_CODE);
+}
+
+static void test_leaf_popped_after_the_centre(void **state)
+{
+    sample_with_leaf_cleared(*state, EDIT_AFTER_CENTRE, CLEARED_IN_ITS_CODE);
+}
+
+static void test_other_leaf_popped_before_the_centre(void **state)
+{
+    sample_with_leaf_cleared(*state, EDIT_BEFORE_CENTRE, CLEARED_ELSEWHERE);
+}
+
+static void test_other_leaf_popped_after_the_centre(void **state)
+{
+    sample_with_leaf_cleared(*state, EDIT_AFTER_CENTRE, CLEARED_ELSEWHERE);
+}
+
 /* A thread's innermost Python frame; 0 if none, or not recorded. */
 static uint64_t innermost_python_frame(struct replay *r, const struct py_thread *thread)
 {
@@ -948,6 +1015,14 @@ int main(void)
         REPLAY_TEST(test_object_leaf_at_rest, "3.8.18-churn_stack"),
         REPLAY_TEST(test_object_leaf_at_rest, "3.9.18-churn_stack"),
         REPLAY_TEST(test_object_leaf_at_rest, "3.10.13-churn_stack"),
+        REPLAY_TEST(test_leaf_pushed_before_the_centre, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_leaf_pushed_before_the_centre, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_leaf_popped_after_the_centre, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_leaf_popped_after_the_centre, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_other_leaf_popped_before_the_centre, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_other_leaf_popped_before_the_centre, "3.15.2-churn_stack"),
+        REPLAY_TEST(test_other_leaf_popped_after_the_centre, "3.14.10-churn_stack"),
+        REPLAY_TEST(test_other_leaf_popped_after_the_centre, "3.15.2-churn_stack"),
         REPLAY_TEST(test_leaf_moved_after_the_middle, "3.13.0-churn_stack"),
         REPLAY_TEST(test_leaf_moved_after_the_middle, "3.15.2-churn_stack"),
         REPLAY_TEST(test_gil_passed_once, "3.11.2-churn_stack"),
