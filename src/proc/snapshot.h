@@ -244,12 +244,14 @@ struct snapshot_watch {
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
                                     enum watch_kind kind);
 
-/* Read `len` bytes at `addr` and watch them as `kind`: they are also copied
- * in the WATCH phase. main is NULL if unreadable. */
-static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uint64_t addr,
-                                                         size_t len, enum watch_kind kind)
+/* Watch as `kind` the `len` bytes at `addr` that the last snapshot_get
+ * returned as `main` (for a caller that reads them before it knows their
+ * kind): they are also copied in the WATCH phase. */
+static inline struct snapshot_watch snapshot_watch_got(struct snapshot *s, const void *main,
+                                                       uint64_t addr, size_t len,
+                                                       enum watch_kind kind)
 {
-    struct snapshot_watch w = { snapshot_get(s, addr, len), NULL };
+    struct snapshot_watch w = { main, NULL };
     if (!w.main)
         return w;
     if (unlikely((uintptr_t)w.main - (uintptr_t)s->buf >= s->plan_bytes)) {
@@ -296,6 +298,14 @@ static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uin
     }
     w.last = snapshot_last_copy_slow(s, addr, len, kind == WATCH_CENTRE ? WATCH_FRAMES : kind);
     return w;
+}
+
+/* Read `len` bytes at `addr` and watch them as `kind`: they are also copied
+ * in the WATCH phase. main is NULL if unreadable. */
+static inline struct snapshot_watch snapshot_get_watched(struct snapshot *s, uint64_t addr,
+                                                         size_t len, enum watch_kind kind)
+{
+    return snapshot_watch_got(s, snapshot_get(s, addr, len), addr, len, kind);
 }
 
 /* Put what this sample wanted so far into the plan now, and read it again:

@@ -264,8 +264,8 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         bool internal = owner_at != OFFSET_NONE && (uint32_t)owner >= internal_owner;
         if (internal && steps == 0 && field_u64(frame, back_at) != 0)
             return WALK_MOVED;  /* an evaluation loop starting or ending (frames.h) */
-        struct snapshot_watch w = snapshot_get_watched(s, addr, read_size,
-                                                       internal ? WATCH_CENTRE : WATCH_FRAMES);
+        struct snapshot_watch w = snapshot_watch_got(s, frame, addr, read_size,
+                                                     internal ? WATCH_CENTRE : WATCH_FRAMES);
         const uint8_t *cleared = NULL;  /* the innermost frame's copy showing it popped */
         if (!w.last) {
             *verified = false;
