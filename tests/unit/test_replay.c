@@ -550,14 +550,15 @@ static void sample_with_leaf_cleared(const char *seed, enum edited_copies which,
     uint64_t leaf = sampled_leaf(&r, &before, &tid);
     assert_true(on_data_stack(&r, leaf));
     uint64_t centre = thread_state_of(&r, tid);
+    /* The edits are served from these (fake_memory keeps pointers): they
+     * must live until the samples are taken. */
     static const uint64_t cleared = STACKREF_NULL;
     uint64_t executable = read_u64(&r, leaf + l->frame.code);
+    uint64_t position = read_u64(&r, leaf + l->frame.position);
+    uint64_t away = position + FAR_PAST_ANY_CODE;
     edit_copies(centre, leaf + l->frame.code, &cleared, &executable, sizeof(cleared), which);
-    if (where == CLEARED_ELSEWHERE) {
-        uint64_t position = read_u64(&r, leaf + l->frame.position);
-        uint64_t away = position + FAR_PAST_ANY_CODE;
+    if (where == CLEARED_ELSEWHERE)
         edit_copies(centre, leaf + l->frame.position, &away, &position, sizeof(away), which);
-    }
     sample(&r, &after);
     if (where == CLEARED_IN_ITS_CODE)
         assert_int_equal(samples_of_thread(&after, tid), samples_of_thread(&before, tid));
