@@ -28,6 +28,7 @@ struct snapshot_miss {
 struct snapshot_interval {
     uint64_t start, end, used_lo, used_hi;
     uint32_t last_use;
+    uint32_t rank;
     uint8_t phase;
     uint8_t watch, watch_seen;
 };
@@ -131,6 +132,7 @@ enum remote_status snapshot_begin(struct snapshot *s)
     s->stats.plan_ranges += s->nranges;
     s->stats.plan_bytes += s->plan_bytes;
     s->nwanted = 0;
+    s->next_rank = 0;
     return read_plan(s);
 }
 
@@ -178,8 +180,9 @@ static void want(struct snapshot *s, uint64_t start, uint64_t end, uint64_t used
 {
     s->wanted = xgrow(s->wanted, &s->wanted_cap, s->nwanted + 1, sizeof(*s->wanted));
     s->wanted[s->nwanted++] = (struct snapshot_interval){ start, end, used_lo, used_hi,
-                                                          s->sample_no, (uint8_t)phase,
-                                                          (uint8_t)kind, (uint8_t)kind };
+                                                          s->sample_no, s->next_rank++,
+                                                          (uint8_t)phase, (uint8_t)kind,
+                                                          (uint8_t)kind };
     s->plan_dirty = true;
 }
 
@@ -307,6 +310,7 @@ const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t le
     struct snapshot_range *r = find_range(s, PHASE_WATCH, addr, len);
     if (r) {
         s->hint_watch = (size_t)(r - s->ranges);
+        snapshot_note_rank(s, r);
         return serve(s, r, addr, len);
     }
     /* The first copy must be placed among the watched ones too (a range
@@ -352,7 +356,7 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
         if ((uint32_t)(s->sample_no - r->last_use) >= SNAPSHOT_KEEP_SAMPLES)
             continue;
         struct snapshot_interval v = { r->start, r->end, r->used_lo, r->used_hi, r->last_use,
-                                       r->phase, r->watch, r->watch_seen };
+                                       r->rank, r->phase, r->watch, r->watch_seen };
         if (trim) {
             if (r->used_lo >= r->used_hi)
                 continue;
@@ -379,6 +383,7 @@ static size_t collect_intervals(struct snapshot *s, bool trim, struct snapshot_i
             last->used_lo = MIN(last->used_lo, iv[i].used_lo);
             last->used_hi = MAX(last->used_hi, iv[i].used_hi);
             last->last_use = latest(s, last->last_use, iv[i].last_use);
+            last->rank = MIN(last->rank, iv[i].rank);
             last->watch = MAX(last->watch, iv[i].watch);
             last->watch_seen = MAX(last->watch_seen, iv[i].watch_seen);
         } else {
@@ -416,6 +421,36 @@ static void add_reads(struct snapshot *s, size_t *i, enum snapshot_phase phase,
     }
 }
 
+/* A range's index and rank, to sort by. */
+struct ranked {
+    uint32_t rank;
+    uint32_t index;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->rank != y->rank)
+        return (x->rank > y->rank) - (x->rank < y->rank);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Add the frames' ranges of one phase in the order the walks asked for them
+ * (innermost first) or its reverse. */
+static void add_frames(struct snapshot *s, size_t *i, enum snapshot_phase phase,
+                       bool innermost_first)
+{
+    size_t begin = s->phase_begin[phase], end = s->phase_begin[phase + 1], n = 0;
+    struct ranked *order = xmalloc(MAX(end - begin, 1) * sizeof(*order));
+    for (size_t k = begin; k < end; k++)
+        if (s->ranges[k].watch == WATCH_FRAMES)
+            order[n++] = (struct ranked){ s->ranges[k].rank, (uint32_t)k };
+    qsort(order, n, sizeof(*order), cmp_ranked);
+    for (size_t j = 0; j < n; j++)
+        add_read(s, i, order[innermost_first ? j : n - 1 - j].index);
+    free(order);
+}
+
 /* Add every range of a phase that holds no second copies, by rising address. */
 static void add_phase(struct snapshot *s, size_t *i, enum snapshot_phase phase)
 {
@@ -432,12 +467,12 @@ static void order_reads(struct snapshot *s)
     add_phase(s, &i, PHASE_FIRST);
     add_reads(s, &i, PHASE_MAIN, WATCH_NONE, false);
     s->watched_iov_begin = i;
-    add_reads(s, &i, PHASE_MAIN, WATCH_FRAMES, false);
+    add_frames(s, &i, PHASE_MAIN, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_ANCHORS, false);
     add_reads(s, &i, PHASE_MAIN, WATCH_CENTRE, false);
     add_phase(s, &i, PHASE_MIDDLE);
     add_reads(s, &i, PHASE_WATCH, WATCH_ANCHORS, true);
-    add_reads(s, &i, PHASE_WATCH, WATCH_FRAMES, true);
+    add_frames(s, &i, PHASE_WATCH, true);
     add_reads(s, &i, PHASE_WATCH, WATCH_NONE, true);
     add_phase(s, &i, PHASE_LATE);
     s->niov = i;
@@ -459,6 +494,8 @@ static void rebuild_plan(struct snapshot *s, bool trim)
             .used_lo = iv[i].used_lo, .used_hi = iv[i].used_hi,
             .last_use = iv[i].last_use, .phase = iv[i].phase, .watch = iv[i].watch,
             .watch_seen = iv[i].watch_seen, .placed = iv[i].watch,
+            /* Ranked already: a second look in this sample keeps the order. */
+            .rank = iv[i].rank, .ranked_sample = s->sample_no,
         };
         s->phase_begin[iv[i].phase + 1] = kept;
         offset += (bytes + BUF_ALIGN - 1) & ~(size_t)(BUF_ALIGN - 1);

@@ -20,10 +20,15 @@
  *          LATE copy of the same bytes, they show what stood still for the
  *          whole read (the GIL's switch count, python/gil.h);
  *   MAIN   everything once, by rising address; the ranges that hold watched
- *          bytes last: first the frames, then the "anchors", then the
- *          values of the "centre" (below);
+ *          bytes last: first the frames, outermost first, then the
+ *          "anchors", then the values of the "centre" (below);
  *   WATCH  second copies of the watched bytes in the opposite order:
- *          anchors, then frames by falling address. The watched bytes are
+ *          anchors, then frames, innermost first. "Innermost" is the order
+ *          in which the walks of the last sample asked for them (a range's
+ *          rank), not their address: a thread's data stack grows upwards
+ *          within a chunk, but a deep one spans chunks, each mapped below
+ *          the one before, and frame objects (3.8-3.10) lie anywhere. The
+ *          watched bytes are
  *          thus copied as a palindrome, and every range's two copies
  *          bracket the same moment, the centre, where the values copied
  *          only once sit. Bytes equal in both copies held that value then
@@ -131,6 +136,9 @@ struct snapshot_range {
      * being written, read as a frame) does not keep a second copy forever. */
     uint8_t watch_seen;
     uint8_t placed;                 /* the kind it is read as in the current plan */
+    /* When its watched bytes were first asked for in the last sample that
+     * asked (ranked_sample): the order of the palindrome. */
+    uint32_t rank, ranked_sample;
     bool valid;                     /* read completely this sample */
 };
 
@@ -170,6 +178,7 @@ struct snapshot {
     size_t nwanted, wanted_cap;
 
     uint32_t sample_no;
+    uint32_t next_rank;             /* for the next range first asked for */
     uint64_t reads;                 /* times the plan was read: each a new copy */
     bool plan_dirty;
     enum remote_status last_error;  /* worst status seen this sample */
@@ -244,6 +253,15 @@ struct snapshot_watch {
 const void *snapshot_last_copy_slow(struct snapshot *s, uint64_t addr, size_t len,
                                     enum watch_kind kind);
 
+/* Rank a range by when its watched bytes were first asked for this sample. */
+static inline void snapshot_note_rank(struct snapshot *s, struct snapshot_range *r)
+{
+    if (r->ranked_sample != s->sample_no) {
+        r->ranked_sample = s->sample_no;
+        r->rank = s->next_rank++;
+    }
+}
+
 /* Watch as `kind` the `len` bytes at `addr` that the last snapshot_get
  * returned as `main` (for a caller that reads them before it knows their
  * kind): they are also copied in the WATCH phase. */
@@ -263,6 +281,7 @@ static inline struct snapshot_watch snapshot_watch_got(struct snapshot *s, const
         return w;
     }
     struct snapshot_range *m = &s->ranges[s->hint];     /* the range that served main */
+    snapshot_note_rank(s, m);
     if (m->watch_seen < kind)
         m->watch_seen = (uint8_t)kind;
     if (unlikely(m->watch < kind)) {
@@ -292,6 +311,7 @@ static inline struct snapshot_watch snapshot_watch_got(struct snapshot *s, const
             if (addr + len > r->used_hi)
                 r->used_hi = addr + len;
             r->last_use = s->sample_no;
+            snapshot_note_rank(s, r);
             w.last = s->buf + r->buf_offset + (addr - r->start);
             return w;
         }

@@ -215,12 +215,16 @@ static void test_quick_second_look_refreshes_both_copies(void **state)
 static void test_reading_order(void **state)
 {
     struct fixture *fx = *state;
-    /* Watched bytes on three pages far apart, an unwatched value above the
-     * first two, and a late value below them all. */
+    /* Watched bytes on three pages far apart, asked for (as a walk asks for
+     * frames, innermost first) in an order that is not their addresses',
+     * an unwatched value above the first two, and a late value below them
+     * all. */
+    static const size_t asked[] = { 4, 1, 7 };
     for (int round = 0; round < 2; round++) {
         assert_int_equal(snapshot_begin(&fx->snap), REMOTE_OK);
-        for (size_t page = 1; page < PAGES; page += 3)
-            assert_non_null(snapshot_get_watched(&fx->snap, addr(fx, page, 0), 8, WATCH_FRAMES).main);
+        for (size_t k = 0; k < 3; k++)
+            assert_non_null(
+                snapshot_get_watched(&fx->snap, addr(fx, asked[k], 0), 8, WATCH_FRAMES).main);
         assert_non_null(snapshot_get(&fx->snap, addr(fx, 5, 2048), 8));
         assert_non_null(snapshot_get_late(&fx->snap, addr(fx, 0, 0), 8));
         snapshot_end(&fx->snap);
@@ -230,13 +234,18 @@ static void test_reading_order(void **state)
     assert_int_equal(watch, 4);                 /* MAIN: 3 watched + 1 */
     assert_int_equal(late - watch, 3);
     assert_int_equal(s->nranges - late, 1);
-    /* MAIN ranges without watched bytes first, then those with, rising. */
+    /* MAIN ranges without watched bytes first, then those with, the last
+     * asked for first. */
     assert_int_equal(s->ranges[s->iov_range[0]].start, addr(fx, 5, 2048));
     for (size_t i = 1; i < 4; i++)
-        assert_int_equal(s->ranges[s->iov_range[i]].start, addr(fx, 1 + 3 * (i - 1), 0));
-    /* Second copies right after, falling; the late value last. */
-    for (size_t i = 0; i < 3; i++)
-        assert_int_equal(s->iov_range[4 + i], late - 1 - i);
+        assert_int_equal(s->ranges[s->iov_range[i]].start, addr(fx, asked[3 - i], 0));
+    /* Second copies right after, the first asked for first; the late value
+     * last. */
+    for (size_t i = 0; i < 3; i++) {
+        const struct snapshot_range *r = &s->ranges[s->iov_range[4 + i]];
+        assert_int_equal(r->phase, PHASE_WATCH);
+        assert_true(r->start <= addr(fx, asked[i], 0) && r->end >= addr(fx, asked[i], 8));
+    }
     assert_int_equal(s->iov_range[7], late);
 }
 
@@ -269,11 +278,12 @@ static void test_anchors_are_copied_in_the_middle(void **state)
     const struct snapshot_range *r = s->ranges;
     size_t i = s->watched_iov_begin;
     assert_int_equal(s->niov - i, 6);
-    /* frame 4, frame 7, anchor | anchor, frame 7, frame 4 */
+    /* frame 7, frame 4, anchor | anchor, frame 4, frame 7: the frame asked
+     * for first (the innermost) nearest the anchors */
     static const struct { uint8_t phase, watch; size_t page; } order[] = {
-        { PHASE_MAIN, WATCH_FRAMES, 4 },   { PHASE_MAIN, WATCH_FRAMES, 7 },
+        { PHASE_MAIN, WATCH_FRAMES, 7 },   { PHASE_MAIN, WATCH_FRAMES, 4 },
         { PHASE_MAIN, WATCH_ANCHORS, 2 },  { PHASE_WATCH, WATCH_ANCHORS, 2 },
-        { PHASE_WATCH, WATCH_FRAMES, 7 },  { PHASE_WATCH, WATCH_FRAMES, 4 },
+        { PHASE_WATCH, WATCH_FRAMES, 4 },  { PHASE_WATCH, WATCH_FRAMES, 7 },
     };
     for (size_t k = 0; k < 6; k++) {
         const struct snapshot_range *got = &r[s->iov_range[i + k]];
