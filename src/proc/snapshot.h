@@ -22,36 +22,34 @@
  *   MAIN   everything once, by rising address; the ranges that hold watched
  *          bytes last: first the frames, outermost first, then the
  *          "anchors", then the values of the "centre" (below);
- *   WATCH  second copies of the watched bytes in the opposite order:
- *          anchors, then frames, innermost first. "Innermost" is the order
- *          in which the walks of the last sample asked for them (a range's
- *          rank), not their address: a thread's data stack grows upwards
- *          within a chunk, but a deep one spans chunks, each mapped below
- *          the one before, and frame objects (3.8-3.10) lie anywhere. The
- *          watched bytes are
- *          thus copied as a palindrome, and every range's two copies
- *          bracket the same moment, the centre, where the values copied
- *          only once sit. Bytes equal in both copies held that value then
- *          (unless they changed and changed back), so a stack walked from
- *          the innermost frame the centre names, whose frames all agree, is
- *          one the thread had then (frames.h). The centre holds a thread's
- *          pointer to its innermost frame and its stack bounds: one copy
- *          fixes a moment, and a second would only ask them to hold still
- *          for longer, when they change on every call and return. The
- *          innermost frames change nearly as often, so they get the
- *          shortest time between copies; deep frames, which change rarely,
- *          the longest. A loop that returns and calls the same functions
- *          again rewrites data-stack slots with look-alike frames (3.11+);
- *          a frame pointer away from its frame at the centre shows there,
- *          whatever the outer copies saw. Anchors lead to the centre and
- *          must hold still across it: 3.11-3.12's tstate->cframe, the
- *          struct the frame pointer is read from. The centre also holds the
- *          entry frames of evaluation loops (3.12+, on the C stack): what is
- *          read of them (their kind and the link to their caller) is fixed
- *          for their life, and a new loop entered at the same address with
- *          another caller would have rewritten the frames above it, which
- *          are copied twice. One copy at the centre is as good as two, and
- *          saves an iovec (a page pinned) per thread.
+ *   WATCH  second copies of the watched bytes in the opposite order: anchors,
+ *          then frames, innermost first. "Innermost" is the order in which
+ *          the walks of the last sample asked for them (a range's rank), not
+ *          their address: a thread's data stack grows upwards within a chunk,
+ *          but a deep one spans chunks, each mapped below the one before, and
+ *          frame objects (3.8-3.10) lie anywhere. The watched bytes are thus
+ *          copied as a palindrome, and every range's two copies bracket the
+ *          same moment, the centre, where the values copied only once sit.
+ *          Bytes equal in both copies held that value then (unless they
+ *          changed and changed back), so a stack walked from the innermost
+ *          frame the centre names, whose frames all agree, is one the thread
+ *          had then (frames.h). The centre holds a thread's pointer to its
+ *          innermost frame and its stack bounds: one copy fixes a moment, and
+ *          a second would only ask them to hold still for longer, when they
+ *          change on every call and return. The innermost frames change
+ *          nearly as often, so they get the shortest time between copies;
+ *          deep frames, which change rarely, the longest. A loop that returns
+ *          and calls the same functions again rewrites data-stack slots with
+ *          look-alike frames (3.11+); a frame pointer away from its frame at
+ *          the centre shows there, whatever the outer copies saw. Anchors
+ *          lead to the centre and must hold still across it: 3.11-3.12's
+ *          tstate->cframe, the struct the frame pointer is read from. The
+ *          centre also holds the entry frames of evaluation loops (3.12+, on
+ *          the C stack): what is read of them (their kind and the link to
+ *          their caller) is fixed for their life, and a new loop entered at
+ *          the same address with another caller would have rewritten the
+ *          frames above it, which are copied twice. One copy at the centre is
+ *          as good as two, and saves an iovec (a page pinned) per thread.
  *          Next to the centre, in a phase of its own (MIDDLE), a third copy
  *          of the frames that two copies cannot vouch for: a frame calling a
  *          generator is linked to a frame copied in another range, at other
