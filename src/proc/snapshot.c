@@ -52,6 +52,7 @@ void snapshot_free(struct snapshot *s)
     free(s->misses);
     free(s->miss_buf);
     free(s->wanted);
+    free(s->ranked);
     memset(s, 0, sizeof(*s));
 }
 
@@ -422,14 +423,14 @@ static void add_reads(struct snapshot *s, size_t *i, enum snapshot_phase phase,
 }
 
 /* A range's index and rank, to sort by. */
-struct ranked {
+struct snapshot_ranked {
     uint32_t rank;
     uint32_t index;
 };
 
 static int cmp_ranked(const void *a, const void *b)
 {
-    const struct ranked *x = a, *y = b;
+    const struct snapshot_ranked *x = a, *y = b;
     if (x->rank != y->rank)
         return (x->rank > y->rank) - (x->rank < y->rank);
     return (x->index > y->index) - (x->index < y->index);
@@ -441,14 +442,14 @@ static void add_frames(struct snapshot *s, size_t *i, enum snapshot_phase phase,
                        bool innermost_first)
 {
     size_t begin = s->phase_begin[phase], end = s->phase_begin[phase + 1], n = 0;
-    struct ranked *order = xmalloc(MAX(end - begin, 1) * sizeof(*order));
+    s->ranked = xgrow(s->ranked, &s->ranked_cap, MAX(end - begin, 1), sizeof(*s->ranked));
+    struct snapshot_ranked *order = s->ranked;
     for (size_t k = begin; k < end; k++)
         if (s->ranges[k].watch == WATCH_FRAMES)
-            order[n++] = (struct ranked){ s->ranges[k].rank, (uint32_t)k };
+            order[n++] = (struct snapshot_ranked){ s->ranges[k].rank, (uint32_t)k };
     qsort(order, n, sizeof(*order), cmp_ranked);
     for (size_t j = 0; j < n; j++)
         add_read(s, i, order[innermost_first ? j : n - 1 - j].index);
-    free(order);
 }
 
 /* Add every range of a phase that holds no second copies, by rising address. */

@@ -142,6 +142,7 @@ struct snapshot_range {
 
 struct snapshot_miss;
 struct snapshot_interval;
+struct snapshot_ranked;
 
 struct snapshot {
     struct remote *remote;
@@ -174,6 +175,9 @@ struct snapshot {
     size_t miss_pages_used;
     struct snapshot_interval *wanted;
     size_t nwanted, wanted_cap;
+    /* Scratch for ordering the frames' ranges when the plan is rebuilt. */
+    struct snapshot_ranked *ranked;
+    size_t ranked_cap;
 
     uint32_t sample_no;
     uint32_t next_rank;             /* for the next range first asked for */
