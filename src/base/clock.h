@@ -44,6 +44,15 @@ static inline struct timespec clock_ns_to_timespec(uint64_t ns)
     return ts;
 }
 
+/* Busy-wait for `ns`: for waits of microseconds, shorter than a sleep can
+ * be (the kernel's timer slack alone is 50 us). */
+static inline void clock_spin_ns(uint64_t ns)
+{
+    uint64_t start = clock_now_ns();
+    while (clock_now_ns() - start < ns) {
+    }
+}
+
 /* Sleep for about `ns` (a signal may cut it short). */
 static inline void clock_sleep_ns(uint64_t ns)
 {

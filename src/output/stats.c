@@ -44,8 +44,10 @@ void stats_write(FILE *f, const struct profile *p)
                "threads since they were read%s\n",
             (unsigned long long)c->stacks_repeated,
             c->gil_broken ? " (not trusted after a failed self-check)" : "");
-    fprintf(f, "  second looks       %llu after a torn read, %llu to check a stack that moved\n",
-            (unsigned long long)c->retries, (unsigned long long)c->second_looks);
+    fprintf(f, "  second looks       %llu after a torn read (%.1f ms waited first), %llu to check "
+               "a stack that moved\n",
+            (unsigned long long)c->retries, (double)c->retry_wait_ns / NS_PER_MS,
+            (unsigned long long)c->second_looks);
     if (c->cpu_policy)
         fprintf(f, "  scheduling         %s%s; %.1f ms runnable, waiting for a CPU\n",
                 c->cpu_policy, c->cpu_policy_refused ? " asked for, refused by the kernel" : "",

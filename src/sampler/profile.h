@@ -68,6 +68,7 @@ struct profile_costs {
     uint64_t stacks_repeated;               /* proved unchanged by the GIL, not read */
     bool gil_broken;                        /* the GIL proof failed a self-check */
     uint64_t retries;                       /* thread walks retried after a torn read */
+    uint64_t retry_wait_ns;                 /* ... waiting first, out of step (sampler.c) */
     uint64_t second_looks;                  /* ... or for want of copies to check them */
     const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */
     uint64_t run_delay_ns;                  /* sampling, it waited this long for a CPU */

@@ -4,6 +4,7 @@
 #include "sampler/sampler.h"
 
 #include "base/clock.h"
+#include "base/random.h"
 #include "proc/process.h"
 #include "proc/snapshot.h"
 #include "python/code.h"
@@ -37,6 +38,10 @@ struct sampler {
     struct gil_state gil;
     uint64_t samples;           /* begun, to time the self-checks */
     bool gil_self_check;        /* this sample reads every thread anyway */
+    /* Second looks at a stack caught changing (look_again): the state of
+     * their random waits, and when the last one began. */
+    uint64_t wait_random;
+    uint64_t look_began_ns;
 };
 
 /* Looks at one thread's stack per sample, at most: the first read and the
@@ -44,6 +49,11 @@ struct sampler {
  * the watched ranges; the odds of a stack moving during all of them fall
  * geometrically. */
 #define SAMPLE_MAX_LOOKS 6
+/* Second looks after a torn read, from this one on, wait a random while
+ * first (second_look_wait_ns). */
+#define SECOND_LOOK_FIRST_WAIT 2
+/* The longest such wait: it is spent spinning. */
+#define SECOND_LOOK_MAX_WAIT_NS (100 * NS_PER_US)
 /* Reads of the extended plan shared by the threads that need it, at most,
  * in one sample (sample_threads). */
 #define SAMPLE_PLAN_ROUNDS 4
@@ -170,17 +180,44 @@ static enum attempt look_at_thread(struct sampler *s, struct py_thread *thr, uin
 }
 
 /*
- * Read again what a second look at a thread needs: after a torn read, only
- * the watched ranges (quick, so the stack has less time to move again);
- * after an unchecked or failed one, the whole plan with everything this
- * thread needed added.
+ * How long to wait before the nth second look at a stack caught changing,
+ * the last look having taken last_look_ns. A loop that calls and returns in
+ * a steady rhythm tears every look that starts at the same point of it, and
+ * looks that each take as long as a whole number of its turns keep starting
+ * there: on CPython 3.11, whose looks took about two turns of the
+ * benchmark's shallow loop, up to one stack in thirty tore six times
+ * running. The first second look goes at once (most tears are chance);
+ * from the second on, a random wait of up to the last look's length,
+ * doubled at each, starts the next anywhere in such a rhythm.
  */
-static bool look_again(struct sampler *s, enum attempt a)
+static uint64_t second_look_wait_ns(struct sampler *s, int nth, uint64_t last_look_ns)
+{
+    if (nth < SECOND_LOOK_FIRST_WAIT)
+        return 0;
+    uint64_t span = MIN(last_look_ns, SECOND_LOOK_MAX_WAIT_NS) << (nth - SECOND_LOOK_FIRST_WAIT);
+    return random_below(&s->wait_random, MIN(span, SECOND_LOOK_MAX_WAIT_NS));
+}
+
+/*
+ * Read again what a second look at a thread needs: after a torn read (the
+ * nth_torn such look at it), only the watched ranges (quick, so the stack
+ * has less time to move again), maybe after a wait; after an unchecked or
+ * failed one, the whole plan with everything this thread needed added.
+ */
+static bool look_again(struct sampler *s, enum attempt a, int nth_torn)
 {
     struct profile_costs *c = &s->profile->costs;
     enum remote_status rs;
     if (a == ATTEMPT_TORN) {
         c->retries++;
+        uint64_t now = clock_now_ns();
+        uint64_t wait = second_look_wait_ns(s, nth_torn, now - s->look_began_ns);
+        if (wait) {
+            clock_spin_ns(wait);
+            c->retry_wait_ns += wait;
+            now = clock_now_ns();
+        }
+        s->look_began_ns = now;
         rs = snapshot_reread_watched(&s->snap);
     } else {
         c->second_looks++;
@@ -205,6 +242,7 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
     enum sample_error error = SAMPLE_ERROR_UNREADABLE;
     enum attempt a = look_at_thread(s, thr, weight_ns, &error);
     bool replanned = false;
+    int torn = 0;
     *deferred = false;
     for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
          looks++) {
@@ -217,7 +255,8 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
             }
             replanned = true;
         }
-        if (!look_again(s, a))
+        torn += a == ATTEMPT_TORN;
+        if (!look_again(s, a, torn))
             return false;
         a = look_at_thread(s, thr, weight_ns, &error);
     }
@@ -366,7 +405,7 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
     /* Round 0 is every thread's first look; each later one follows a read
      * of the extended plan, and the last lets no thread wait for another. */
     for (int round = 0; pending > 0; round++) {
-        if (round > 0 && !look_again(s, ATTEMPT_UNCHECKED))
+        if (round > 0 && !look_again(s, ATTEMPT_UNCHECKED, 0))
             return false;
         size_t still = 0;
         for (size_t d = 0; d < pending; d++) {
@@ -426,6 +465,7 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
     s->deferred = xmalloc(PY_MAX_THREADS * sizeof(*s->deferred));
+    s->wait_random = random_seed(clock_now_ns());
 }
 
 static void record_costs(struct sampler *s)

@@ -183,7 +183,9 @@ static void callers(struct replay *r, bool inline_call, uint64_t *out, size_t ma
 }
 
 /* Sample the edited recording: the stacks the edit touched (`all`: every
- * thread's) are refused as torn. Frees the replay and `before`. */
+ * thread's) are refused as torn, each after its second looks, the later of
+ * which wait a random while first (sampler.c). Frees the replay and
+ * `before`. */
 static void expect_refused(struct replay *r, struct profile *before, bool all)
 {
     struct profile after;
@@ -192,6 +194,8 @@ static void expect_refused(struct replay *r, struct profile *before, bool all)
         assert_int_equal(after.stats.thread_samples, 0);
     assert_true(after.stats.thread_samples < before->stats.thread_samples);
     assert_true(after.stats.errors[SAMPLE_ERROR_TORN] > before->stats.errors[SAMPLE_ERROR_TORN]);
+    assert_true(after.costs.retries > before->costs.retries);
+    assert_true(after.costs.retry_wait_ns > before->costs.retry_wait_ns);
     profile_free(before);
     profile_free(&after);
     free(r->data);
