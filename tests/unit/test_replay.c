@@ -195,7 +195,9 @@ static void expect_refused(struct replay *r, struct profile *before, bool all)
     assert_true(after.stats.thread_samples < before->stats.thread_samples);
     assert_true(after.stats.errors[SAMPLE_ERROR_TORN] > before->stats.errors[SAMPLE_ERROR_TORN]);
     assert_true(after.costs.retries > before->costs.retries);
-    assert_true(after.costs.retry_wait_ns > before->costs.retry_wait_ns);
+    /* The waits are random: their sum, not how it compares with the
+     * unedited recording's. */
+    assert_true(after.costs.retry_wait_ns > 0);
     profile_free(before);
     profile_free(&after);
     free(r->data);
