@@ -300,8 +300,8 @@ def test_threads_new_to_the_plan_share_one_extended_read(python):
         proc.kill()
         proc.wait()
     assert r.returncode == 0, r.stderr
-    looks = re.search(r"second looks +\d+ after a torn read, (\d+) to check a stack that moved",
-                      r.stderr)
+    looks = re.search(r"second looks +\d+ after a torn read \([\d.]+ ms waited first\), "
+                      r"(\d+) to check a stack that moved", r.stderr)
     stacks = re.search(r"samples +(\d+) rounds \([\d.]+/s\), (\d+) thread stacks", r.stderr)
     assert looks and stacks, r.stderr
     rounds, thread_stacks = int(stacks.group(1)), int(stacks.group(2))
