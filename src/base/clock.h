@@ -44,13 +44,15 @@ static inline struct timespec clock_ns_to_timespec(uint64_t ns)
     return ts;
 }
 
-/* Busy-wait for `ns`: for waits of microseconds, shorter than a sleep can
- * be (the kernel's timer slack alone is 50 us). */
-static inline void clock_spin_ns(uint64_t ns)
+/* Busy-wait until clock_now_ns() reaches `due`, and return it: for waits
+ * of microseconds, shorter than a sleep can be (the kernel's timer slack
+ * alone is 50 us). */
+static inline uint64_t clock_spin_until_ns(uint64_t due)
 {
-    uint64_t start = clock_now_ns();
-    while (clock_now_ns() - start < ns) {
-    }
+    uint64_t now = clock_now_ns();
+    while (now < due)
+        now = clock_now_ns();
+    return now;
 }
 
 /* Sleep for about `ns` (a signal may cut it short). */

@@ -213,9 +213,8 @@ static bool look_again(struct sampler *s, enum attempt a, int nth_torn)
         uint64_t now = clock_now_ns();
         uint64_t wait = second_look_wait_ns(s, nth_torn, now - s->look_began_ns);
         if (wait) {
-            clock_spin_ns(wait);
+            now = clock_spin_until_ns(now + wait);
             c->retry_wait_ns += wait;
-            now = clock_now_ns();
         }
         s->look_began_ns = now;
         rs = snapshot_reread_watched(&s->snap);

@@ -126,9 +126,7 @@ static uint64_t wait_until_due(struct sample_timer *t, uint64_t now)
     bool spin = timer_would_spin(t, t->next_ns - now);
     if (spin && now - t->slept_ns < SPIN_PROBE_NS) {
         /* Sooner than a sleep could end: spin (bounded by the latency). */
-        while (now < t->next_ns)
-            now = clock_now_ns();
-        return now;
+        return clock_spin_until_ns(t->next_ns);
     }
     struct timespec due = clock_ns_to_timespec(t->next_ns);
     int interrupted = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
