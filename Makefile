@@ -48,7 +48,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SRCS := $(filter-out tests/unit/test_layouts.c,$(UNIT_SRCS))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps unit layouts integration check demo bench bench-sched clean fuzz fuzz-check fuzz-seeds \
+.PHONY: all deps unit layouts integration check demo bench bench-sched bench-slowdown clean fuzz fuzz-check fuzz-seeds \
         fuzz-bins lint valgrind consumers
 all: $(BIN)
 
@@ -126,6 +126,10 @@ demo: deps all
 bench: deps all $(BUILD)/bench/wake_floor $(BUILD)/bench/syscall_floor $(BUILD)/bench/cacheline_floor \
        $(BUILD)/bench/cold_reader $(BUILD)/bench/gap_floor
 	STROBE=$(abspath $(BIN)) python3 bench/bench.py
+
+# What slows a program at 100 kHz, part by part; writes bench/SLOWDOWN.md.
+bench-slowdown: deps all $(BUILD)/bench/cold_reader $(BUILD)/bench/cacheline_floor
+	STROBE=$(abspath $(BIN)) python3 bench/bench.py slowdown
 
 # strobe's --sched policies side by side; writes bench/SCHED.md.
 bench-sched: deps all

@@ -16,7 +16,9 @@ version it can profile — for Tachyon (`python3.15 -m profiling.sampling`):
 
 Both profilers launch the workload (`run`), and their CPU and memory are
 read from /proc for the profiler process alone, never its child.
-Writes the table to stdout and bench/RESULTS.md. `bench.py sched` (make
+Writes the table to stdout and bench/RESULTS.md. `bench.py slowdown` (make
+bench-slowdown) takes the 100 kHz slowdown apart with controls that only
+read (bench/SLOWDOWN.md). `bench.py sched` (make
 bench-sched) instead compares strobe's --sched policies: bench/SCHED.md.
 
 Environment: BENCH_SECONDS (default 3), BENCH_PHASES (default 8),
@@ -162,12 +164,14 @@ class WindowReader:
     its progress as (CLOCK_MONOTONIC seconds, iterations so far) at the end
     of every window."""
 
-    def __init__(self, python, name, seconds):
+    def __init__(self, python, name, seconds, report_frames=False):
+        env = dict(os.environ, BENCH_REPORT_FRAMES="1") if report_frames else None
         self.proc = subprocess.Popen([python.executable, workload(name), str(seconds),
                                       str(WINDOW_SECONDS)],
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True, env=env)
         self.ready = threading.Event()
         self.progress = []
+        self.frames = None      # (outermost, innermost) frame addresses, if reported
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -175,6 +179,8 @@ class WindowReader:
         for line in self.proc.stdout:
             if line.startswith("ready"):
                 self.ready.set()
+            elif line.startswith("frames "):
+                self.frames = tuple(int(v, 16) for v in line.split()[1:3])
             elif line.startswith("window "):
                 _, end, done = line.split()
                 self.progress.append((float(end), int(done)))
@@ -195,7 +201,7 @@ class WindowReader:
         return (last - first) / (end - start) if first is not None and last is not None else None
 
 
-def slowdown(attach_fn, python, name, rate):
+def slowdown(attach_fn, python, name, rate, report_frames=False):
     """The workload's slowdown at a rate, measured within one process.
 
     Runs of one program differ here by more than the slowdowns being
@@ -209,12 +215,15 @@ def slowdown(attach_fn, python, name, rate):
     next. The profiler's start-up is left out (it is started, given
     STARTUP_SECONDS, and paused before the first phase), and so is the first
     SETTLE_SECONDS after each SIGCONT: Tachyon catches up on the samples it
-    missed while paused, strobe skips them. Returns (slowdown %, noise %,
-    the samples per second the profiler took while it ran)."""
+    missed while paused, strobe skips them. With report_frames, the
+    workload says where its frames lie (bench/workloads/frames.py) and
+    attach_fn gets that too, as a fourth argument. Returns (slowdown %,
+    noise %, the samples per second the profiler took while it ran)."""
     total = STARTUP_SECONDS + PHASE_SECONDS * (2 * PHASES + 1)
-    reader = WindowReader(python, name, total + 30)
+    reader = WindowReader(python, name, total + 30, report_frames)
     reader.ready.wait(timeout=60)
-    profiler = subprocess.Popen(attach_fn(reader.proc.pid, rate, int(total) + 30),
+    args = (reader.proc.pid, rate, int(total) + 30) + ((reader.frames,) if report_frames else ())
+    profiler = subprocess.Popen(attach_fn(*args),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     output = []    # drained as it comes, so that the profiler never blocks on it
     drains = [threading.Thread(target=lambda f=f: output.append(f.read()), daemon=True)
@@ -610,8 +619,88 @@ strobe's CPU from a {SECONDS:g} s run of their own. batch is the default.
     print("wrote bench/SCHED.md")
 
 
+# What strobe copies of each frame on CPython 3.15: up to its owner byte
+# (offset 74), the last field it reads before the frame's locals.
+FRAME_READ_BYTES = {(3, 15): 75}
+CONTROL_RATE = "100000"
+
+
+def frames_range(python, frames):
+    """The bytes strobe copies of the workload's frames, as cold_reader's
+    ADDR:LEN: from the outermost frame to the innermost one's last field
+    read (one range, as strobe's read plan has it); None if unknown."""
+    size = FRAME_READ_BYTES.get(python.version[:2])
+    if not frames or not size:
+        return None
+    outermost, innermost = frames
+    return f"{outermost:x}:{innermost + size - outermost}"
+
+
+def slowdown_parts_main():
+    """`make bench-slowdown`: what slows the shallow workload at 100 kHz,
+    part by part: bench/cold_reader.c spinning to the same deadlines and
+    reading nothing, reading 64 bytes the workload never writes, reading
+    only the bytes of its frames strobe copies, and strobe itself. Writes
+    bench/SLOWDOWN.md."""
+    py = interpreters()[-1]
+    if py.version[:2] not in FRAME_READ_BYTES:
+        sys.exit(f"bench: the frame control needs CPython 3.15 (found {py.label})")
+    nbytes = {}
+
+    def frames_reader(pid, rate, secs, frames):
+        where = frames_range(py, frames)
+        if not where:
+            sys.exit("bench: the workload did not say where its frames are")
+        nbytes["frames"] = int(where.split(":")[1])
+        return [COLD_READER, str(pid), rate, where]
+
+    readers = [
+        ("spins to the same deadlines, reads nothing",
+         lambda pid, rate, secs, frames: [COLD_READER, str(pid), rate, "none"]),
+        ("reads 64 bytes the workload never writes (its executable's header)",
+         lambda pid, rate, secs, frames: [COLD_READER, str(pid), rate]),
+        ("reads the bytes of the workload's frames strobe copies, once", frames_reader),
+        ("strobe", lambda pid, rate, secs, frames: strobe_attach_cmd(pid, rate, secs)),
+    ]
+    lines = ["| reader at 100 kHz | rounds/s | slowdown | cache line round trip ns before |",
+             "|---|---|---|---|"]
+    for title, fn in readers:
+        trip = cacheline_floor()
+        slow, noise, achieved = slowdown(fn, py, "shallow", CONTROL_RATE, report_frames=True)
+        line = (f"| {title} | {fmt(achieved, ',.0f')} | {slowdown_cell(slow, noise)} | "
+                f"{fmt(trip, '.0f')} |")
+        print(line, flush=True)
+        lines.append(line)
+    text = f"""# What slows the workload down at 100 kHz
+
+Date: {datetime.date.today().isoformat()}
+Machine: {machine()}
+Command: `make bench-slowdown` (bench/bench.py slowdown; CPython {py.label})
+
+The 1-thread, 5-deep workload (bench/workloads/shallow.py) under four
+readers asked for 100 kHz, its slowdown measured as in RESULTS.md (one
+running workload, {PHASES} phases of {PHASE_SECONDS:g} s with the reader, the noise in brackets).
+The first three are bench/cold_reader.c, which spins to absolute deadlines
+as strobe does at this rate and makes one `process_vm_readv` per deadline:
+of nothing, of 64 bytes the workload never writes, and of the
+{nbytes.get("frames", "?")} bytes from its outermost frame to the fields strobe reads of its
+innermost (the workload says where its frames are: bench/workloads/frames.py),
+once per read where strobe copies them twice. The last is strobe itself.
+The round trip of a cache line between the two CPUs (bench/cacheline_floor.c)
+was measured before each; it decides what a line the workload must fetch
+back costs it.
+
+{chr(10).join(lines)}
+"""
+    with open(os.path.join(BENCH, "SLOWDOWN.md"), "w") as f:
+        f.write(text)
+    print("wrote bench/SLOWDOWN.md")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["sched"]:
         sched_main()
+    elif sys.argv[1:] == ["slowdown"]:
+        slowdown_parts_main()
     else:
         main()

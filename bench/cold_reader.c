@@ -14,20 +14,30 @@
  * count in the words strobe and Tachyon use ("Captured N samples in T
  * seconds"), which bench.py reads.
  *
- * Usage: cold_reader PID RATE_HZ
+ * `make bench-slowdown` runs it with a third argument, as two more controls
+ * that take the same time and make the same calls but read elsewhere:
+ * `none` reads nothing (it only spins to the deadlines), and ADDR:LEN (hex
+ * address, bytes) reads that range, which the benchmark points at the
+ * workload's own frames: the bytes of them strobe copies with each sample.
+ *
+ * Usage: cold_reader PID RATE_HZ [none | ADDR:LEN]
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <time.h>
 
 #include "bench_clock.h"
 
 #define READ_BYTES 64
+/* Largest range read with ADDR:LEN. */
+#define MAX_READ_BYTES 65536
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,23 +62,46 @@ static uint64_t first_mapping(pid_t pid)
     return start;
 }
 
+/* What to read: the range named by `arg` (NULL: the executable's first
+ * bytes), len 0 for `none`. false if it names none. */
+static bool choose_range(pid_t pid, const char *arg, uint64_t *addr, size_t *len)
+{
+    if (!arg) {
+        *addr = first_mapping(pid);
+        *len = READ_BYTES;
+        return *addr != 0;
+    }
+    if (strcmp(arg, "none") == 0) {
+        *addr = 0;
+        *len = 0;
+        return true;
+    }
+    char *end;
+    *addr = strtoull(arg, &end, 16);
+    if (*end != ':')
+        return false;
+    *len = (size_t)strtoull(end + 1, &end, 10);
+    return *end == '\0' && *addr && *len > 0 && *len <= MAX_READ_BYTES;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: cold_reader PID RATE_HZ\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: cold_reader PID RATE_HZ [none | ADDR:LEN]\n");
         return 2;
     }
     pid_t pid = (pid_t)atoi(argv[1]);
     double rate = atof(argv[2]);
-    uint64_t addr = first_mapping(pid);
-    if (rate <= 0 || !addr) {
-        fprintf(stderr, "cold_reader: no process %s, or no rate\n", argv[1]);
+    uint64_t addr;
+    size_t len;
+    if (rate <= 0 || !choose_range(pid, argc == 4 ? argv[3] : NULL, &addr, &len)) {
+        fprintf(stderr, "cold_reader: no process %s, no rate, or no range to read\n", argv[1]);
         return 1;
     }
     struct sigaction sa = { .sa_handler = on_sigint };
     sigaction(SIGINT, &sa, NULL);
-    char buf[READ_BYTES];
-    struct iovec local = { buf, sizeof buf }, remote = { (void *)(uintptr_t)addr, sizeof buf };
+    static char buf[MAX_READ_BYTES];
+    struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
     uint64_t interval = (uint64_t)(NS_PER_SEC / rate), start = now_ns(), next = start;
     uint64_t reads = 0, failed = 0;
     while (!stop_requested) {
@@ -78,7 +111,7 @@ int main(int argc, char **argv)
             next = now;     /* behind: skip the lost slots, as strobe does */
         while (now < next && !stop_requested)
             now = now_ns();
-        if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof buf)
+        if (len && process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
             failed++;
         reads++;
     }

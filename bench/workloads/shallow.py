@@ -3,9 +3,11 @@ Prints "ready", runs SECONDS, then prints "iterations N seconds T" so the
 benchmark can compare the work done with and without a profiler attached.
 Usage: shallow.py SECONDS [WINDOW]   (WINDOW: see windows.py)
 """
+import os
 import sys
 import time
 
+import frames
 from windows import Windows, window_arg
 
 
@@ -31,6 +33,10 @@ def level2(n):
 def main(seconds, window):
     clock = time.perf_counter
     iterations = 0
+    if os.environ.get("BENCH_REPORT_FRAMES"):
+        frames.start(level5.__code__)
+        level2(1)
+        frames.done()
     print("ready", flush=True)
     start = now = clock()
     deadline = start + seconds
