@@ -172,6 +172,7 @@ class WindowReader:
         self.ready = threading.Event()
         self.progress = []
         self.frames = None      # (outermost, innermost) frame addresses, if reported
+        self.where = {}         # "tstate", "interp", "entry" (frame): addresses
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -181,6 +182,8 @@ class WindowReader:
                 self.ready.set()
             elif line.startswith("frames "):
                 self.frames = tuple(int(v, 16) for v in line.split()[1:3])
+            elif line.split()[0] in ("tstate", "interp", "entry"):
+                self.where[line.split()[0]] = int(line.split()[1], 16)
             elif line.startswith("window "):
                 _, end, done = line.split()
                 self.progress.append((float(end), int(done)))
@@ -216,13 +219,14 @@ def slowdown(attach_fn, python, name, rate, report_frames=False):
     STARTUP_SECONDS, and paused before the first phase), and so is the first
     SETTLE_SECONDS after each SIGCONT: Tachyon catches up on the samples it
     missed while paused, strobe skips them. With report_frames, the
-    workload says where its frames lie (bench/workloads/frames.py) and
-    attach_fn gets that too, as a fourth argument. Returns (slowdown %,
+    workload says where its frames and thread state lie
+    (bench/workloads/frames.py) and attach_fn gets them too, as a fourth
+    argument: a WindowReader. Returns (slowdown %,
     noise %, the samples per second the profiler took while it ran)."""
     total = STARTUP_SECONDS + PHASE_SECONDS * (2 * PHASES + 1)
     reader = WindowReader(python, name, total + 30, report_frames)
     reader.ready.wait(timeout=60)
-    args = (reader.proc.pid, rate, int(total) + 30) + ((reader.frames,) if report_frames else ())
+    args = (reader.proc.pid, rate, int(total) + 30) + ((reader,) if report_frames else ())
     profiler = subprocess.Popen(attach_fn(*args),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     output = []    # drained as it comes, so that the profiler never blocks on it
@@ -622,73 +626,119 @@ strobe's CPU from a {SECONDS:g} s run of their own. batch is the default.
 # What strobe copies of each frame on CPython 3.15: up to its owner byte
 # (offset 74), the last field it reads before the frame's locals.
 FRAME_READ_BYTES = {(3, 15): 75}
+# ... of the thread state, in one range: from its start through the base
+# frame 3.15 keeps inside it (at 888), the outermost entry frame; of the
+# evaluation loop's entry frame on the C stack; and of the interpreter
+# (offset, bytes): its thread list and code generation counter, read last.
+# As strobe's read plan for the shallow workload on 3.15.2 has them (seen
+# with a build that printed its plan).
+TSTATE_READ_BYTES = {(3, 15): 963}
+ENTRY_READ_BYTES = {(3, 15): 75}
+INTERP_READ_RANGE = {(3, 15): (0x1c60, 688)}
+CONTROL_ROUNDS = 3
 CONTROL_RATE = "100000"
 
 
-def frames_range(python, frames):
+def frames_range(python, reader):
     """The bytes strobe copies of the workload's frames, as cold_reader's
     ADDR:LEN: from the outermost frame to the innermost one's last field
     read (one range, as strobe's read plan has it); None if unknown."""
     size = FRAME_READ_BYTES.get(python.version[:2])
-    if not frames or not size:
+    if not reader.frames or not size:
         return None
-    outermost, innermost = frames
+    outermost, innermost = reader.frames
     return f"{outermost:x}:{innermost + size - outermost}"
+
+
+def tstate_range(python, reader):
+    """The bytes strobe copies of the workload's thread state, as ADDR:LEN."""
+    size = TSTATE_READ_BYTES.get(python.version[:2])
+    tstate = reader.where.get("tstate")
+    return f"{tstate:x}:{size}" if tstate and size else None
+
+
+def entry_range(python, reader):
+    """... of the entry frame on the C stack."""
+    size = ENTRY_READ_BYTES.get(python.version[:2])
+    entry = reader.where.get("entry")
+    return f"{entry:x}:{size}" if entry and size else None
+
+
+def interp_range(python, reader):
+    """... of the interpreter."""
+    offset, size = INTERP_READ_RANGE.get(python.version[:2], (0, 0))
+    interp = reader.where.get("interp")
+    return f"{interp + offset:x}:{size}" if interp and size else None
 
 
 def slowdown_parts_main():
     """`make bench-slowdown`: what slows the shallow workload at 100 kHz,
     part by part: bench/cold_reader.c spinning to the same deadlines and
     reading nothing, reading 64 bytes the workload never writes, reading
-    only the bytes of its frames strobe copies, and strobe itself. Writes
-    bench/SLOWDOWN.md."""
+    only the bytes of its frames, or of its thread state, or of both, that
+    strobe copies, or everything strobe reads as its read plan has it, and
+    strobe itself; CONTROL_ROUNDS times, in turn. Writes bench/SLOWDOWN.md."""
     py = interpreters()[-1]
     if py.version[:2] not in FRAME_READ_BYTES:
         sys.exit(f"bench: the frame control needs CPython 3.15 (found {py.label})")
     nbytes = {}
 
-    def frames_reader(pid, rate, secs, frames):
-        where = frames_range(py, frames)
-        if not where:
-            sys.exit("bench: the workload did not say where its frames are")
-        nbytes["frames"] = int(where.split(":")[1])
-        return [COLD_READER, str(pid), rate, where]
+    def reading(*parts):
+        def command(pid, rate, secs, reader):
+            ranges = [part(py, reader) for part in parts]
+            if None in ranges:
+                sys.exit("bench: the workload did not say where its frames are")
+            for part, where in zip(parts, ranges):
+                nbytes[part.__name__] = int(where.split(":")[1])
+            return [COLD_READER, str(pid), rate] + ranges
+        return command
 
     readers = [
         ("spins to the same deadlines, reads nothing",
-         lambda pid, rate, secs, frames: [COLD_READER, str(pid), rate, "none"]),
+         lambda pid, rate, secs, reader: [COLD_READER, str(pid), rate, "none"]),
         ("reads 64 bytes the workload never writes (its executable's header)",
-         lambda pid, rate, secs, frames: [COLD_READER, str(pid), rate]),
-        ("reads the bytes of the workload's frames strobe copies, once", frames_reader),
-        ("strobe", lambda pid, rate, secs, frames: strobe_attach_cmd(pid, rate, secs)),
+         lambda pid, rate, secs, reader: [COLD_READER, str(pid), rate]),
+        ("reads the bytes of its frames strobe copies, once", reading(frames_range)),
+        ("reads the bytes of its thread state strobe copies, once", reading(tstate_range)),
+        ("reads both, once, in one call", reading(frames_range, tstate_range)),
+        ("reads all strobe reads, in its order, in one call",
+         reading(frames_range, tstate_range, entry_range, frames_range, interp_range)),
+        ("strobe", lambda pid, rate, secs, reader: strobe_attach_cmd(pid, rate, secs)),
     ]
-    lines = ["| reader at 100 kHz | rounds/s | slowdown | cache line round trip ns before |",
-             "|---|---|---|---|"]
-    for title, fn in readers:
-        trip = cacheline_floor()
-        slow, noise, achieved = slowdown(fn, py, "shallow", CONTROL_RATE, report_frames=True)
-        line = (f"| {title} | {fmt(achieved, ',.0f')} | {slowdown_cell(slow, noise)} | "
-                f"{fmt(trip, '.0f')} |")
-        print(line, flush=True)
-        lines.append(line)
+    lines = ["| reader at 100 kHz | round | rounds/s | slowdown | cache line round trip ns before |",
+             "|---|---|---|---|---|"]
+    for n in range(1, CONTROL_ROUNDS + 1):
+        for title, fn in readers:
+            trip = cacheline_floor()
+            slow, noise, achieved = slowdown(fn, py, "shallow", CONTROL_RATE, report_frames=True)
+            line = (f"| {title} | {n} | {fmt(achieved, ',.0f')} | {slowdown_cell(slow, noise)} | "
+                    f"{fmt(trip, '.0f')} |")
+            print(line, flush=True)
+            lines.append(line)
     text = f"""# What slows the workload down at 100 kHz
 
 Date: {datetime.date.today().isoformat()}
 Machine: {machine()}
 Command: `make bench-slowdown` (bench/bench.py slowdown; CPython {py.label})
 
-The 1-thread, 5-deep workload (bench/workloads/shallow.py) under four
-readers asked for 100 kHz, its slowdown measured as in RESULTS.md (one
-running workload, {PHASES} phases of {PHASE_SECONDS:g} s with the reader, the noise in brackets).
-The first three are bench/cold_reader.c, which spins to absolute deadlines
-as strobe does at this rate and makes one `process_vm_readv` per deadline:
-of nothing, of 64 bytes the workload never writes, and of the
-{nbytes.get("frames", "?")} bytes from its outermost frame to the fields strobe reads of its
-innermost (the workload says where its frames are: bench/workloads/frames.py),
-once per read where strobe copies them twice. The last is strobe itself.
-The round trip of a cache line between the two CPUs (bench/cacheline_floor.c)
-was measured before each; it decides what a line the workload must fetch
-back costs it.
+The 1-thread, 5-deep workload (bench/workloads/shallow.py) under readers
+asked for 100 kHz, its slowdown measured as in RESULTS.md (one running
+workload, {PHASES} phases of {PHASE_SECONDS:g} s with the reader, the noise in brackets). All
+but the last are bench/cold_reader.c, which spins to absolute deadlines as
+strobe does at this rate and makes one `process_vm_readv` per deadline:
+of nothing; of 64 bytes the workload never writes; of the
+{nbytes.get("frames_range", "?")} bytes from its outermost frame to the fields strobe reads of its
+innermost; of the {nbytes.get("tstate_range", "?")} bytes of its thread state strobe copies (through
+the base frame 3.15 keeps in it); of both (each once, where strobe copies
+the frames twice, around the pointer to the innermost one); of everything
+strobe's read plan holds, in its order: the frames, the thread state, the
+{nbytes.get("entry_range", "?")} bytes of the evaluation loop's entry frame on the C stack, the frames
+again and {nbytes.get("interp_range", "?")} bytes of the interpreter. The workload says where these
+are (bench/workloads/frames.py). The last row is strobe itself. The
+readers take turns, {CONTROL_ROUNDS} rounds: this machine's host moves its CPUs
+closer together or further apart between runs, and the round trip of a
+cache line between them (bench/cacheline_floor.c), measured before each
+run, decides what a line the workload must fetch back costs it.
 
 {chr(10).join(lines)}
 """

@@ -14,13 +14,14 @@
  * count in the words strobe and Tachyon use ("Captured N samples in T
  * seconds"), which bench.py reads.
  *
- * `make bench-slowdown` runs it with a third argument, as two more controls
- * that take the same time and make the same calls but read elsewhere:
- * `none` reads nothing (it only spins to the deadlines), and ADDR:LEN (hex
- * address, bytes) reads that range, which the benchmark points at the
- * workload's own frames: the bytes of them strobe copies with each sample.
+ * `make bench-slowdown` runs it with more arguments, as controls that take
+ * the same time and make the same calls but read elsewhere: `none` reads
+ * nothing (it only spins to the deadlines), and ADDR:LEN... (hex address,
+ * bytes) reads those ranges, one iovec each in the one call, which the
+ * benchmark points at the workload's own frames and thread state: the
+ * bytes of them strobe copies with each sample.
  *
- * Usage: cold_reader PID RATE_HZ [none | ADDR:LEN]
+ * Usage: cold_reader PID RATE_HZ [none | ADDR:LEN...]
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -36,8 +37,9 @@
 #include "bench_clock.h"
 
 #define READ_BYTES 64
-/* Largest range read with ADDR:LEN. */
+/* Most bytes and ranges read with ADDR:LEN... */
 #define MAX_READ_BYTES 65536
+#define MAX_RANGES 8
 
 static volatile sig_atomic_t stop_requested;
 
@@ -62,20 +64,9 @@ static uint64_t first_mapping(pid_t pid)
     return start;
 }
 
-/* What to read: the range named by `arg` (NULL: the executable's first
- * bytes), len 0 for `none`. false if it names none. */
-static bool choose_range(pid_t pid, const char *arg, uint64_t *addr, size_t *len)
+/* One ADDR:LEN argument; false if it is not one. */
+static bool parse_range(const char *arg, uint64_t *addr, size_t *len)
 {
-    if (!arg) {
-        *addr = first_mapping(pid);
-        *len = READ_BYTES;
-        return *addr != 0;
-    }
-    if (strcmp(arg, "none") == 0) {
-        *addr = 0;
-        *len = 0;
-        return true;
-    }
     char *end;
     *addr = strtoull(arg, &end, 16);
     if (*end != ':')
@@ -84,24 +75,58 @@ static bool choose_range(pid_t pid, const char *arg, uint64_t *addr, size_t *len
     return *end == '\0' && *addr && *len > 0 && *len <= MAX_READ_BYTES;
 }
 
+/* The remote ranges the arguments name (none: the executable's first
+ * bytes; `none`: no range), laid out in buf; their count, or -1 if the
+ * arguments name none. */
+static int choose_ranges(pid_t pid, int nargs, char **args, struct iovec *local,
+                         struct iovec *remote, char *buf)
+{
+    uint64_t addr[MAX_RANGES];
+    size_t len[MAX_RANGES], total = 0;
+    int n = 0;
+    if (nargs == 0) {
+        addr[0] = first_mapping(pid);
+        len[0] = READ_BYTES;
+        n = addr[0] ? 1 : -1;
+    } else if (nargs == 1 && strcmp(args[0], "none") == 0) {
+        n = 0;
+    } else if (nargs <= MAX_RANGES) {
+        for (n = 0; n < nargs; n++)
+            if (!parse_range(args[n], &addr[n], &len[n]))
+                return -1;
+    } else {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (total + len[i] > MAX_READ_BYTES)
+            return -1;
+        local[i] = (struct iovec){ buf + total, len[i] };
+        remote[i] = (struct iovec){ (void *)(uintptr_t)addr[i], len[i] };
+        total += len[i];
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 && argc != 4) {
-        fprintf(stderr, "usage: cold_reader PID RATE_HZ [none | ADDR:LEN]\n");
+    if (argc < 3) {
+        fprintf(stderr, "usage: cold_reader PID RATE_HZ [none | ADDR:LEN...]\n");
         return 2;
     }
     pid_t pid = (pid_t)atoi(argv[1]);
     double rate = atof(argv[2]);
-    uint64_t addr;
-    size_t len;
-    if (rate <= 0 || !choose_range(pid, argc == 4 ? argv[3] : NULL, &addr, &len)) {
+    static char buf[MAX_READ_BYTES];
+    struct iovec local[MAX_RANGES], remote[MAX_RANGES];
+    int nranges = choose_ranges(pid, argc - 3, argv + 3, local, remote, buf);
+    if (rate <= 0 || nranges < 0) {
         fprintf(stderr, "cold_reader: no process %s, no rate, or no range to read\n", argv[1]);
         return 1;
     }
+    ssize_t want = 0;
+    for (int i = 0; i < nranges; i++)
+        want += (ssize_t)local[i].iov_len;
     struct sigaction sa = { .sa_handler = on_sigint };
     sigaction(SIGINT, &sa, NULL);
-    static char buf[MAX_READ_BYTES];
-    struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
     uint64_t interval = (uint64_t)(NS_PER_SEC / rate), start = now_ns(), next = start;
     uint64_t reads = 0, failed = 0;
     while (!stop_requested) {
@@ -111,7 +136,9 @@ int main(int argc, char **argv)
             next = now;     /* behind: skip the lost slots, as strobe does */
         while (now < next && !stop_requested)
             now = now_ns();
-        if (len && process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+        if (nranges &&
+            process_vm_readv(pid, local, (unsigned long)nranges, remote, (unsigned long)nranges,
+                             0) != want)
             failed++;
         reads++;
     }

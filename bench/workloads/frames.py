@@ -9,6 +9,10 @@ loop, the same calls put their frames at the same addresses (so these are
 calls that need no local variable or `with` block there, which would make
 that function's frame larger), so a
 reader can copy the bytes a profiler copies of them (bench/cold_reader.c).
+done() also prints "tstate ADDRESS" and "interp ADDRESS", the thread's
+PyThreadState and its interpreter's, and "entry ADDRESS", the entry frame
+of the evaluation loop running the outermost frame (3.12+: on the C stack;
+the outermost frame's `previous`, the field after its first).
 
 A frame object's f_frame, the interpreter frame it stands for, follows
 PyObject_HEAD and f_back in release builds of 3.11-3.15. Each is checked:
@@ -54,3 +58,11 @@ def done():
     sys.setprofile(None)
     if isinstance(report, FrameReport) and report.found and None not in report.found:
         print("frames %x %x" % (min(report.found), max(report.found)), flush=True)
+        outermost = min(report.found)
+        entry = ctypes.c_void_p.from_address(outermost + ctypes.sizeof(ctypes.c_void_p)).value
+        if entry:
+            print("entry %x" % entry, flush=True)
+    for name, function in (("tstate", ctypes.pythonapi.PyThreadState_Get),
+                           ("interp", ctypes.pythonapi.PyInterpreterState_Get)):
+        function.restype = ctypes.c_void_p
+        print("%s %x" % (name, function()), flush=True)
