@@ -182,7 +182,7 @@ class WindowReader:
                 self.ready.set()
             elif line.startswith("frames "):
                 self.frames = tuple(int(v, 16) for v in line.split()[1:3])
-            elif line.split()[0] in ("tstate", "interp", "entry"):
+            elif line.split()[:1] in (["tstate"], ["interp"], ["entry"]):
                 self.where[line.split()[0]] = int(line.split()[1], 16)
             elif line.startswith("window "):
                 _, end, done = line.split()
