@@ -171,8 +171,10 @@ class WindowReader:
                                      stdout=subprocess.PIPE, text=True, env=env)
         self.ready = threading.Event()
         self.progress = []
-        self.frames = None      # (outermost, innermost) frame addresses, if reported
-        self.where = {}         # "tstate", "interp", "entry" (frame): addresses
+        # What the workload said of where things are (bench/workloads/frames.py):
+        # "frames": (outermost, innermost) frame addresses; "tstate",
+        # "interp", "entry" (the entry frame): an address each.
+        self.where = {}
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -180,10 +182,10 @@ class WindowReader:
         for line in self.proc.stdout:
             if line.startswith("ready"):
                 self.ready.set()
-            elif line.startswith("frames "):
-                self.frames = tuple(int(v, 16) for v in line.split()[1:3])
-            elif line.split()[:1] in (["tstate"], ["interp"], ["entry"]):
-                self.where[line.split()[0]] = int(line.split()[1], 16)
+            elif line.split()[:1] in (["frames"], ["tstate"], ["interp"], ["entry"]):
+                name, *addresses = line.split()
+                values = [int(v, 16) for v in addresses]
+                self.where[name] = tuple(values) if name == "frames" else values[0]
             elif line.startswith("window "):
                 _, end, done = line.split()
                 self.progress.append((float(end), int(done)))
@@ -220,9 +222,9 @@ def slowdown(attach_fn, python, name, rate, report_frames=False):
     SETTLE_SECONDS after each SIGCONT: Tachyon catches up on the samples it
     missed while paused, strobe skips them. With report_frames, the
     workload says where its frames and thread state lie
-    (bench/workloads/frames.py) and attach_fn gets them too, as a fourth
-    argument: a WindowReader. Returns (slowdown %,
-    noise %, the samples per second the profiler took while it ran)."""
+    (bench/workloads/frames.py) and attach_fn gets the WindowReader that
+    heard it as a fourth argument. Returns (slowdown %, noise %, the samples
+    per second the profiler took while it ran)."""
     total = STARTUP_SECONDS + PHASE_SECONDS * (2 * PHASES + 1)
     reader = WindowReader(python, name, total + 30, report_frames)
     reader.ready.wait(timeout=60)
@@ -623,52 +625,32 @@ strobe's CPU from a {SECONDS:g} s run of their own. batch is the default.
     print("wrote bench/SCHED.md")
 
 
-# What strobe copies of each frame on CPython 3.15: up to its owner byte
-# (offset 74), the last field it reads before the frame's locals.
-FRAME_READ_BYTES = {(3, 15): 75}
-# ... of the thread state, in one range: from its start through the base
-# frame 3.15 keeps inside it (at 888), the outermost entry frame; of the
-# evaluation loop's entry frame on the C stack; and of the interpreter
-# (offset, bytes): its thread list and code generation counter, read last.
-# As strobe's read plan for the shallow workload on 3.15.2 has them (seen
-# with a build that printed its plan).
-TSTATE_READ_BYTES = {(3, 15): 963}
-ENTRY_READ_BYTES = {(3, 15): 75}
-INTERP_READ_RANGE = {(3, 15): (0x1c60, 688)}
+# What strobe's read plan for the shallow workload on CPython 3.15.2 holds
+# (seen with a build that printed its plan), as (offset, bytes) from where
+# the workload says each thing is: of its frames, from the outermost to the
+# innermost one's owner byte (offset 74), the last field read before its
+# locals ("frames" is the innermost frame's offset from the outermost); of
+# the thread state, through the base frame 3.15 keeps inside it (at 888);
+# of the evaluation loop's entry frame on the C stack; of the interpreter,
+# its thread list and code generation counter, read last.
+PLAN_RANGES = {(3, 15): {"frames": (0, 75), "tstate": (0, 963), "entry": (0, 75),
+                         "interp": (0x1c60, 688)}}
 CONTROL_ROUNDS = 3
 CONTROL_RATE = "100000"
 
 
-def frames_range(python, reader):
-    """The bytes strobe copies of the workload's frames, as cold_reader's
-    ADDR:LEN: from the outermost frame to the innermost one's last field
-    read (one range, as strobe's read plan has it); None if unknown."""
-    size = FRAME_READ_BYTES.get(python.version[:2])
-    if not reader.frames or not size:
+def plan_range(python, reader, part):
+    """The bytes strobe copies of one part of the workload ("frames",
+    "tstate", "entry", "interp") as cold_reader's ADDR:LEN; None if
+    unknown. The frames are one range, as strobe's plan has them."""
+    offset, size = PLAN_RANGES.get(python.version[:2], {}).get(part, (0, 0))
+    where = reader.where.get(part)
+    if not where or not size:
         return None
-    outermost, innermost = reader.frames
-    return f"{outermost:x}:{innermost + size - outermost}"
-
-
-def tstate_range(python, reader):
-    """The bytes strobe copies of the workload's thread state, as ADDR:LEN."""
-    size = TSTATE_READ_BYTES.get(python.version[:2])
-    tstate = reader.where.get("tstate")
-    return f"{tstate:x}:{size}" if tstate and size else None
-
-
-def entry_range(python, reader):
-    """... of the entry frame on the C stack."""
-    size = ENTRY_READ_BYTES.get(python.version[:2])
-    entry = reader.where.get("entry")
-    return f"{entry:x}:{size}" if entry and size else None
-
-
-def interp_range(python, reader):
-    """... of the interpreter."""
-    offset, size = INTERP_READ_RANGE.get(python.version[:2], (0, 0))
-    interp = reader.where.get("interp")
-    return f"{interp + offset:x}:{size}" if interp and size else None
+    if part == "frames":
+        outermost, innermost = where
+        return f"{outermost:x}:{innermost - outermost + size}"
+    return f"{where + offset:x}:{size}"
 
 
 def slowdown_parts_main():
@@ -679,17 +661,17 @@ def slowdown_parts_main():
     strobe copies, or everything strobe reads as its read plan has it, and
     strobe itself; CONTROL_ROUNDS times, in turn. Writes bench/SLOWDOWN.md."""
     py = interpreters()[-1]
-    if py.version[:2] not in FRAME_READ_BYTES:
+    if py.version[:2] not in PLAN_RANGES:
         sys.exit(f"bench: the frame control needs CPython 3.15 (found {py.label})")
     nbytes = {}
 
     def reading(*parts):
         def command(pid, rate, secs, reader):
-            ranges = [part(py, reader) for part in parts]
+            ranges = [plan_range(py, reader, part) for part in parts]
             if None in ranges:
                 sys.exit("bench: the workload did not say where its frames are")
             for part, where in zip(parts, ranges):
-                nbytes[part.__name__] = int(where.split(":")[1])
+                nbytes[part] = int(where.split(":")[1])
             return [COLD_READER, str(pid), rate] + ranges
         return command
 
@@ -698,11 +680,11 @@ def slowdown_parts_main():
          lambda pid, rate, secs, reader: [COLD_READER, str(pid), rate, "none"]),
         ("reads 64 bytes the workload never writes (its executable's header)",
          lambda pid, rate, secs, reader: [COLD_READER, str(pid), rate]),
-        ("reads the bytes of its frames strobe copies, once", reading(frames_range)),
-        ("reads the bytes of its thread state strobe copies, once", reading(tstate_range)),
-        ("reads both, once, in one call", reading(frames_range, tstate_range)),
+        ("reads the bytes of its frames strobe copies, once", reading("frames")),
+        ("reads the bytes of its thread state strobe copies, once", reading("tstate")),
+        ("reads both, once, in one call", reading("frames", "tstate")),
         ("reads all strobe reads, in its order, in one call",
-         reading(frames_range, tstate_range, entry_range, frames_range, interp_range)),
+         reading("frames", "tstate", "entry", "frames", "interp")),
         ("strobe", lambda pid, rate, secs, reader: strobe_attach_cmd(pid, rate, secs)),
     ]
     lines = ["| reader at 100 kHz | round | rounds/s | slowdown | cache line round trip ns before |",
@@ -727,13 +709,13 @@ workload, {PHASES} phases of {PHASE_SECONDS:g} s with the reader, the noise in b
 but the last are bench/cold_reader.c, which spins to absolute deadlines as
 strobe does at this rate and makes one `process_vm_readv` per deadline:
 of nothing; of 64 bytes the workload never writes; of the
-{nbytes.get("frames_range", "?")} bytes from its outermost frame to the fields strobe reads of its
-innermost; of the {nbytes.get("tstate_range", "?")} bytes of its thread state strobe copies (through
+{nbytes.get("frames", "?")} bytes from its outermost frame to the fields strobe reads of its
+innermost; of the {nbytes.get("tstate", "?")} bytes of its thread state strobe copies (through
 the base frame 3.15 keeps in it); of both (each once, where strobe copies
 the frames twice, around the pointer to the innermost one); of everything
 strobe's read plan holds, in its order: the frames, the thread state, the
-{nbytes.get("entry_range", "?")} bytes of the evaluation loop's entry frame on the C stack, the frames
-again and {nbytes.get("interp_range", "?")} bytes of the interpreter. The workload says where these
+{nbytes.get("entry", "?")} bytes of the evaluation loop's entry frame on the C stack, the frames
+again and {nbytes.get("interp", "?")} bytes of the interpreter. The workload says where these
 are (bench/workloads/frames.py). The last row is strobe itself. The
 readers take turns, {CONTROL_ROUNDS} rounds: this machine's host moves its CPUs
 closer together or further apart between runs, and the round trip of a

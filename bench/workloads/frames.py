@@ -7,8 +7,8 @@ stack (CPython 3.11+ keeps them on the thread's data stack, the innermost
 highest). Made before the workload's loop, in the function that runs the
 loop, the same calls put their frames at the same addresses (so these are
 calls that need no local variable or `with` block there, which would make
-that function's frame larger), so a
-reader can copy the bytes a profiler copies of them (bench/cold_reader.c).
+that function's frame larger), so a reader can copy the bytes a profiler
+copies of them (bench/cold_reader.c).
 done() also prints "tstate ADDRESS" and "interp ADDRESS", the thread's
 PyThreadState and its interpreter's, and "entry ADDRESS", the entry frame
 of the evaluation loop running the outermost frame (3.12+: on the C stack;
@@ -57,8 +57,8 @@ def done():
     report = sys.getprofile()
     sys.setprofile(None)
     if isinstance(report, FrameReport) and report.found and None not in report.found:
-        print("frames %x %x" % (min(report.found), max(report.found)), flush=True)
         outermost = min(report.found)
+        print("frames %x %x" % (outermost, max(report.found)), flush=True)
         entry = ctypes.c_void_p.from_address(outermost + ctypes.sizeof(ctypes.c_void_p)).value
         if entry:
             print("entry %x" % entry, flush=True)
