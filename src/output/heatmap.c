@@ -269,10 +269,9 @@ static void write_file(FILE *f, const struct profile *p, const struct file_heat 
         for (size_t pos = 0; pos < len && line > 0; line++) {
             const char *nl = memchr(src + pos, '\n', len - pos);
             size_t end = nl ? (size_t)(nl - src) : len;
-            while (next < fh->count && fh->lines[next].line < line)
-                next++;
+            /* lines are sorted, one entry each: the next is this one or later */
             const struct line_heat *l =
-                next < fh->count && fh->lines[next].line == line ? &fh->lines[next] : NULL;
+                next < fh->count && fh->lines[next].line == line ? &fh->lines[next++] : NULL;
             write_line_row(f, file_no, line, l, max, fh->hottest, src + pos, end - pos);
             pos = end + 1;
         }

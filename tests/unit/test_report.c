@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "output/collapsed.h"
+#include "output/heatmap.h"
 #include "output/pstats.h"
 #include "output/report.h"
 #include "sampler/flat.h"
@@ -286,6 +287,51 @@ static void test_empty_profile(void **state)
     profile_free(&p);
 }
 
+/* The data-self counts of a heat map, summed over every line it shows. */
+static unsigned long long heatmap_self_total(const struct profile *p)
+{
+    char *html = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&html, &size);
+    assert_non_null(f);
+    heatmap_write(f, p);
+    fclose(f);
+    unsigned long long total = 0;
+    for (const char *at = html; (at = strstr(at, "data-self=\"")) != NULL;) {
+        at += strlen("data-self=\"");
+        total += strtoull(at, NULL, 10);
+    }
+    free(html);
+    return total;
+}
+
+/* Each sample shows on one line of the heat map, the source file's last
+ * line included (it was once shown twice: as itself, and again as past the
+ * end of the file). */
+static void test_heatmap_counts_each_line_once(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/strobe-heatmap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char SOURCE[] = "def f():\n    pass\nf()\n";
+    assert_int_equal(write(fd, SOURCE, strlen(SOURCE)), (ssize_t)strlen(SOURCE));
+    close(fd);
+    struct profile p;
+    profile_init(&p);
+    uint32_t root = calltree_root(&p.tree, 1);
+    uint32_t last = calltree_child(&p.tree, root, frame(&p, path, "<module>", 3));
+    calltree_add(&p.tree, last, 2, 2 * NS_PER_MS);
+    calltree_add(&p.tree, calltree_child(&p.tree, last, frame(&p, path, "f", 2)), 3,
+                 3 * NS_PER_MS);
+    calltree_add(&p.tree, calltree_child(&p.tree, root, frame(&p, path, "<module>", 9)), 4,
+                 4 * NS_PER_MS);
+    p.stats.samples = p.stats.thread_samples = 9;
+    assert_int_equal(heatmap_self_total(&p), 9);
+    profile_free(&p);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leaves_by_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pstats_read_by_python, setup, teardown),
         cmocka_unit_test(test_empty_profile),
+        cmocka_unit_test(test_heatmap_counts_each_line_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
