@@ -32,6 +32,13 @@ static inline uint64_t clock_thread_cpu_ns(void)
     return clock_read_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
+/* CPU time the whole process has used (a system call: not for every
+ * sample). */
+static inline uint64_t clock_process_cpu_ns(void)
+{
+    return clock_read_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
 /* Wall-clock time (for timestamps in outputs, never for intervals). */
 static inline uint64_t clock_unix_ns(void)
 {

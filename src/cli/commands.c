@@ -53,10 +53,12 @@ struct poll_state {
     bool realtime_stats;
     bool terminal;
     uint64_t last_print_ns;
+    uint64_t cpu_at_last_print_ns;  /* strobe's CPU time then */
     struct profile_stats at_last_print;
     pid_t pid;
     uint64_t exec_id;
     uint64_t exec_checked_ns;
+    uint64_t errors_at_check;   /* thread errors when it was last checked */
     struct recorder *recorder;  /* NULL: no recording */
 };
 
@@ -67,20 +69,27 @@ static int poll_between_samples(void *ctx, struct profile *p, uint64_t now_ns)
         recorder_round(ps->recorder, p, now_ns);
     if (signals_stop_requested())
         return STOP_SIGNAL;
-    if (ps->exec_id && now_ns - ps->exec_checked_ns >= EXEC_CHECK_NS) {
+    /* An exec shows first as stacks that cannot be read: look at once. */
+    bool new_errors = p->stats.thread_errors != ps->errors_at_check;
+    if (ps->exec_id && (new_errors || now_ns - ps->exec_checked_ns >= EXEC_CHECK_NS)) {
         ps->exec_checked_ns = now_ns;
+        ps->errors_at_check = p->stats.thread_errors;
         uint64_t id = process_exec_id(ps->pid);
         if (id && id != ps->exec_id)
             return STOP_EXEC;
     }
     if (ps->realtime_stats) {
         if (!ps->last_print_ns) {
-            ps->last_print_ns = now_ns;
-        } else if (now_ns - ps->last_print_ns >= REALTIME_STATS_PERIOD_NS) {
-            stats_write_live(stderr, p, &ps->at_last_print, now_ns - ps->last_print_ns,
-                             ps->terminal);
             ps->at_last_print = p->stats;
             ps->last_print_ns = now_ns;
+            ps->cpu_at_last_print_ns = clock_process_cpu_ns();
+        } else if (now_ns - ps->last_print_ns >= REALTIME_STATS_PERIOD_NS) {
+            uint64_t cpu = clock_process_cpu_ns();
+            stats_write_live(stderr, p, &ps->at_last_print, now_ns - ps->last_print_ns,
+                             cpu - ps->cpu_at_last_print_ns, ps->terminal);
+            ps->at_last_print = p->stats;
+            ps->last_print_ns = now_ns;
+            ps->cpu_at_last_print_ns = cpu;
         }
     }
     return SAMPLER_CONTINUE;
@@ -96,6 +105,28 @@ static char *output_path(const struct options *o, pid_t pid)
     if (o->output_path)
         return xstrdup(o->output_path);
     return output_default_path(o->format, NULL, pid);
+}
+
+/*
+ * Before attaching or launching: every file the session will write can be
+ * written, and the recording beside the output is not the output itself.
+ * Found only at the end, a bad path would cost the whole profile (and with
+ * `run`, a launched program killed).
+ */
+static bool outputs_writable(const struct options *o)
+{
+    char err[ERRMSG_MAX];
+    if (o->record_path && o->output_path && sink_same_file(o->record_path, o->output_path)) {
+        error_line("--record and -o name the same file: give the recording a name of its own");
+        return false;
+    }
+    char *output = output_path(o, 0);  /* a default name's pid does not matter here */
+    bool ok = sink_check_writable(output, err, sizeof(err)) &&
+              sink_check_writable(o->record_path, err, sizeof(err));
+    free(output);
+    if (!ok)
+        error_line(err);
+    return ok;
 }
 
 /* One profiling session: the profile, and the recording streamed beside it
@@ -201,13 +232,19 @@ static int write_output(const struct options *o, const struct profile *p, const 
         report_write_capture_summary(stderr, p);
     int status = 0;
     struct output_request req = { o->format, &o->report, recording, o->diff_baseline };
+    /* The report holds its own summary: if it is lost, show that much. */
+    bool summary_lost = o->format == FORMAT_REPORT && !to_stdout;
     if (!output_write(&req, sink.f, p, err, sizeof(err))) {
+        if (summary_lost)
+            report_write_capture_summary(stderr, p);
         error_line(err);
         sink_abort(&sink);
         free(path);
         return 1;
     }
     if (!sink_close(&sink, err, sizeof(err))) {
+        if (summary_lost)
+            report_write_capture_summary(stderr, p);
         error_line(err);
         status = 1;
     } else {
@@ -255,7 +292,9 @@ static enum stop_reason sample_target(struct session *s, struct py_target *t)
                                   .cpu_policy = o->cpu_policy };
     struct poll_state ps = { .realtime_stats = o->realtime_stats, .terminal = isatty(2),
                              .pid = t->pid, .exec_id = process_exec_id(t->pid),
-                             .exec_checked_ns = clock_now_ns(), .recorder = s->recorder };
+                             .exec_checked_ns = clock_now_ns(),
+                             .errors_at_check = s->profile.stats.thread_errors,
+                             .recorder = s->recorder };
     enum stop_reason why = sampler_run(t, &so, &s->profile, poll_between_samples, &ps);
     if (o->realtime_stats && ps.terminal)
         fputc('\n', stderr);
@@ -280,6 +319,10 @@ static enum stop_reason profile_target(struct session *s, struct py_target *t, b
     struct profile *p = &s->profile;
     for (;;) {
         enum stop_reason why = sample_target(s, t);
+        if (why == STOP_READ_FAILED) {
+            fprintf(stderr, "strobe: process %d can no longer be read (did it exec a setuid "
+                            "program?); writing what was collected\n", (int)t->pid);
+        }
         if (why != STOP_EXEC)
             return why;
         char exe[TARGET_PATH_MAX], err[ERRMSG_MAX];
@@ -306,6 +349,8 @@ int command_attach(const struct options *o)
 {
     char err[ERRMSG_MAX];
     struct py_target target;
+    if (!outputs_writable(o))
+        return 1;
     if (py_target_attach(&target, o->pid, err, sizeof(err)) != TARGET_OK) {
         error_line(err);
         return 1;
@@ -324,7 +369,7 @@ int command_attach(const struct options *o)
         error_line(err);
     }
     int status = session_finish(&s);
-    return status;
+    return status ? status : why == STOP_READ_FAILED;
 }
 
 /* A cheap fingerprint of which files the process has mapped, to retry the
@@ -396,6 +441,8 @@ int command_run(const struct options *o)
 {
     char err[ERRMSG_MAX];
     pid_t child;
+    if (!outputs_writable(o))
+        return 1;
     if (!spawn_program(o->program, &child, err, sizeof(err))) {
         error_line(err);
         return EXIT_EXEC_FAILED;
@@ -403,7 +450,8 @@ int command_run(const struct options *o)
     signals_install(child);
     struct py_target target;
     int exit_code = 0;
-    switch (wait_for_runtime(&target, child, true, 0, err, sizeof(err), &exit_code)) {
+    uint64_t deadline = o->duration_ns ? clock_now_ns() + o->duration_ns : 0;
+    switch (wait_for_runtime(&target, child, true, deadline, err, sizeof(err), &exit_code)) {
     case WAIT_ATTACHED:
         break;
     case WAIT_FAILED:
@@ -416,9 +464,14 @@ int command_run(const struct options *o)
         error_line(err);
         return exit_code ? exit_code : 1;
     case WAIT_INTERRUPTED:
-    case WAIT_TIMED_OUT:
         spawn_reap(child, true, &exit_code);
         return exit_code;
+    case WAIT_TIMED_OUT:
+        snprintf(err, sizeof(err), "--duration ran out before process %d (%s) started a CPython "
+                                   "interpreter; stopping it", (int)child, o->program[0]);
+        error_line(err);
+        spawn_terminate(child, TERMINATE_GRACE_MS);
+        return 1;
     }
 
     struct session s = { .o = o };

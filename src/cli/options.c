@@ -210,6 +210,8 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         case 'a':
             break;  /* every thread is always sampled */
         case 'o':
+            if (!*optarg)
+                return usage_error(err, errlen, "%s", "-o needs a file or directory name");
             o->output_path = optarg;
             break;
         case 'l':
@@ -245,6 +247,8 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             }
             break;
         case OPT_RECORD:
+            if (!*optarg)
+                return usage_error(err, errlen, "%s", "--record needs a file name");
             o->record_path = optarg;
             break;
         case OPT_DIFF_FLAMEGRAPH:
@@ -272,6 +276,13 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
                 }
                 o->format = f;
                 break;
+            }
+            /* An unknown letter in a cluster (-xa) leaves optind on the
+             * cluster: name the letter, as getopt does. */
+            if (optopt) {
+                char letter[] = { '-', (char)optopt, '\0' };
+                return usage_error(err, errlen, "unknown option '%s' (try 'strobe --help')",
+                                   letter);
             }
             return usage_error(err, errlen, "unknown option '%s' (try 'strobe --help')",
                                sub_argv[optind - 1]);

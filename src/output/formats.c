@@ -41,8 +41,9 @@ char *output_default_path(enum output_format f, const char *dir, pid_t pid)
         return NULL;
     size_t len = (dir ? strlen(dir) + 1 : 0) + strlen(info->name) + strlen(info->extension) + 32;
     char *path = xmalloc(len);
-    snprintf(path, len, "%s%s%s_%d.%s", dir ? dir : "", dir ? "/" : "", info->name, (int)pid,
-             info->extension);
+    bool separator = dir && *dir && dir[strlen(dir) - 1] != '/';
+    snprintf(path, len, "%s%s%s_%d.%s", dir ? dir : "", separator ? "/" : "", info->name,
+             (int)pid, info->extension);
     return path;
 }
 

@@ -27,7 +27,7 @@ void stats_write(FILE *f, const struct profile *p)
     fprintf(f, "  bytes read         %.1f KiB per sample\n", per(c->bytes_read, samples) / 1024);
     fprintf(f, "  read plan          %.1f ranges, %.1f KiB on average; %.3f%% of reads from it, "
                "%llu on demand, %llu rebuilds, %llu ranges found unmapped\n",
-            c->plan_ranges, c->plan_bytes / 1024,
+            per(c->plan_ranges, c->plans), per(c->plan_bytes, c->plans) / 1024,
             100.0 * per(c->plan_hits, c->plan_hits + c->plan_misses),
             (unsigned long long)c->plan_misses, (unsigned long long)c->plan_rebuilds,
             (unsigned long long)c->plan_unmapped);
@@ -64,7 +64,7 @@ void stats_write(FILE *f, const struct profile *p)
 }
 
 void stats_write_live(FILE *f, const struct profile *p, const struct profile_stats *since,
-                      uint64_t window_ns, bool terminal)
+                      uint64_t window_ns, uint64_t cpu_ns, bool terminal)
 {
     const struct profile_stats *now = &p->stats;
     uint64_t samples = now->samples - since->samples;
@@ -74,9 +74,9 @@ void stats_write_live(FILE *f, const struct profile *p, const struct profile_sta
     double seconds = (double)window_ns / (double)NS_PER_SEC;
     double rate = seconds > 0 ? (double)samples / seconds : 0;
     /* On a terminal the line rewrites itself; in a log each is kept. */
-    fprintf(f, "%sstrobe: %.0f samples/s (%.2f us each), missed %.2f%%, errors %.3f%%, "
+    fprintf(f, "%sstrobe: %.0f samples/s (%.2f us of CPU each), missed %.2f%%, errors %.3f%%, "
                "%llu thread stacks, %zu threads seen%s",
-            terminal ? "\r\033[K" : "", rate, samples ? 1e6 * seconds / (double)samples : 0.0,
+            terminal ? "\r\033[K" : "", rate, per(cpu_ns, samples) / (double)NS_PER_US,
             100.0 * per(missed, samples + missed), 100.0 * per(errors, ok + errors),
             (unsigned long long)ok, p->tree.nthreads, terminal ? "" : "\n");
     fflush(f);

@@ -12,9 +12,10 @@
 
 void stats_write(FILE *f, const struct profile *p);
 
-/* The --realtime-stats line: rate, missed and errors since `since`, a copy
- * of the stats at the previous line taken `window_ns` ago. */
+/* The --realtime-stats line: rate, strobe's CPU per sample, missed and
+ * errors since `since`, a copy of the stats at the previous line taken
+ * `window_ns` ago, in which strobe used `cpu_ns` of CPU. */
 void stats_write_live(FILE *f, const struct profile *p, const struct profile_stats *since,
-                      uint64_t window_ns, bool terminal);
+                      uint64_t window_ns, uint64_t cpu_ns, bool terminal);
 
 #endif

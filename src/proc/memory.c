@@ -13,15 +13,18 @@ void remote_init(struct remote *r, pid_t pid)
 {
     r->pid = pid;
     r->counters = (struct remote_counters){ 0 };
+    r->denied = false;
 }
 
-static enum remote_status status_from_errno(int err)
+/* Why a read failed; a refusal is remembered (struct remote). */
+static enum remote_status read_failed(struct remote *r, int err)
 {
     switch (err) {
     case ESRCH:
         return REMOTE_GONE;
     case EPERM:
     case EACCES:
+        r->denied = true;
         return REMOTE_DENIED;
     case EINVAL:
         return REMOTE_INVALID;
@@ -42,7 +45,7 @@ enum remote_status remote_read(struct remote *r, uint64_t addr, void *buf, size_
     r->counters.ranges++;
     ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
     if (n < 0)
-        return status_from_errno(errno);
+        return read_failed(r, errno);
     r->counters.bytes += (uint64_t)n;
     return (size_t)n == len ? REMOTE_OK : REMOTE_FAULT;
 }
@@ -60,7 +63,7 @@ enum remote_status remote_readv(struct remote *r, const struct iovec *local,
         r->counters.ranges += batch;
         ssize_t n = process_vm_readv(r->pid, local + *done, batch, remote + *done, batch, 0);
         if (n < 0)
-            return status_from_errno(errno);
+            return read_failed(r, errno);
         r->counters.bytes += (uint64_t)n;
         if ((size_t)n == want) {
             *done += batch;

@@ -41,6 +41,8 @@ struct remote_counters {
 struct remote {
     pid_t pid;
     struct remote_counters counters;
+    bool denied;    /* a read was refused: the process exists but is no
+                       longer ours to read (it exec'd a setuid program) */
 };
 
 void remote_init(struct remote *r, pid_t pid);

@@ -56,7 +56,8 @@ struct profile_stats {
 struct profile_costs {
     uint64_t syscalls, bytes_read;          /* process_vm_readv calls and bytes */
     uint64_t remote_ranges;                 /* the ranges those calls asked for */
-    double plan_ranges, plan_bytes;         /* the read plan, on average */
+    uint64_t plans;                         /* reads of the read plan, and ... */
+    uint64_t plan_ranges, plan_bytes;       /* ... its ranges and bytes, summed */
     uint64_t plan_hits, plan_misses, plan_rebuilds;
     uint64_t plan_unmapped;                 /* planned ranges found unmapped */
     uint64_t code_decoded, code_replaced, code_failed;
@@ -73,7 +74,7 @@ struct profile_costs {
     const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */
     uint64_t run_delay_ns;                  /* sampling, it waited this long for a CPU */
     bool cpu_policy_refused;                /* ... asked for, but the kernel said no */
-    double cpu_user_s, cpu_system_s;        /* strobe's own CPU time */
+    double cpu_user_s, cpu_system_s;        /* strobe's own CPU time, sampling */
     uint64_t peak_rss_kb;
 };
 

@@ -42,6 +42,9 @@ struct sampler {
      * their random waits, and when the last one began. */
     uint64_t wait_random;
     uint64_t look_began_ns;
+    /* strobe's CPU time when this sampler began (record_costs). */
+    bool cpu_known;
+    double cpu_user_start_s, cpu_system_start_s;
 };
 
 /* Looks at one thread's stack per sample, at most: the first read and the
@@ -453,6 +456,17 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     return alive;
 }
 
+/* strobe's CPU time so far, user and system, in seconds. */
+static bool own_cpu_time(double *user_s, double *system_s)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return false;
+    *user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    *system_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return true;
+}
+
 static void sampler_init(struct sampler *s, struct py_target *t, struct profile *p)
 {
     memset(s, 0, sizeof(*s));
@@ -465,36 +479,46 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
     s->deferred = xmalloc(PY_MAX_THREADS * sizeof(*s->deferred));
     s->wait_random = random_seed(clock_now_ns());
+    s->cpu_known = own_cpu_time(&s->cpu_user_start_s, &s->cpu_system_start_s);
 }
 
+/*
+ * Add what this sampler cost to the profile's costs. A profile that follows
+ * its target through an exec is sampled by one sampler per program, each
+ * with its own target and counters: their costs add up, and the CPU counted
+ * is what strobe used since this sampler began, not while it attached or
+ * waited for the new program's interpreter.
+ */
 static void record_costs(struct sampler *s)
 {
     struct profile_costs *c = &s->profile->costs;
-    c->syscalls = s->target->remote.counters.syscalls;
-    c->bytes_read = s->target->remote.counters.bytes;
-    c->remote_ranges = s->target->remote.counters.ranges;
-    uint64_t plans = MAX(s->snap.stats.samples, 1);
-    c->plan_ranges = (double)s->snap.stats.plan_ranges / (double)plans;
-    c->plan_bytes = (double)s->snap.stats.plan_bytes / (double)plans;
-    c->plan_hits = s->snap.stats.hits;
-    c->plan_misses = s->snap.stats.misses;
-    c->plan_rebuilds = s->snap.stats.rebuilds;
-    c->plan_unmapped = s->snap.stats.failed_ranges;
-    c->code_decoded = s->codes.stats.decoded;
-    c->code_replaced = s->codes.stats.replaced;
-    c->code_failed = s->codes.stats.failed;
-    c->code_raced = s->codes.stats.raced;
-    c->frames_reused = s->resolver.frames_reused;
-    c->frames_resolved = s->resolver.frames_resolved;
-    c->identity_checks = s->resolver.identity_checks;
-    c->identity_checks_skipped = s->resolver.identity_checks_skipped;
-    c->generation_broken = s->resolver.generation_broken;
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-        c->cpu_system_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-        c->peak_rss_kb = (uint64_t)ru.ru_maxrss;
+    c->syscalls += s->target->remote.counters.syscalls;
+    c->bytes_read += s->target->remote.counters.bytes;
+    c->remote_ranges += s->target->remote.counters.ranges;
+    c->plans += s->snap.stats.samples;
+    c->plan_ranges += s->snap.stats.plan_ranges;
+    c->plan_bytes += s->snap.stats.plan_bytes;
+    c->plan_hits += s->snap.stats.hits;
+    c->plan_misses += s->snap.stats.misses;
+    c->plan_rebuilds += s->snap.stats.rebuilds;
+    c->plan_unmapped += s->snap.stats.failed_ranges;
+    c->code_decoded += s->codes.stats.decoded;
+    c->code_replaced += s->codes.stats.replaced;
+    c->code_failed += s->codes.stats.failed;
+    c->code_raced += s->codes.stats.raced;
+    c->frames_reused += s->resolver.frames_reused;
+    c->frames_resolved += s->resolver.frames_resolved;
+    c->identity_checks += s->resolver.identity_checks;
+    c->identity_checks_skipped += s->resolver.identity_checks_skipped;
+    c->generation_broken |= s->resolver.generation_broken;
+    double user_s, system_s;
+    if (s->cpu_known && own_cpu_time(&user_s, &system_s)) {
+        c->cpu_user_s += user_s - s->cpu_user_start_s;
+        c->cpu_system_s += system_s - s->cpu_system_start_s;
     }
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        c->peak_rss_kb = MAX(c->peak_rss_kb, (uint64_t)ru.ru_maxrss);
 }
 
 static void sampler_free(struct sampler *s)
@@ -526,6 +550,21 @@ void sampler_delete(struct sampler *s)
     free(s);
 }
 
+/* The profile's missed rounds before this sampler began (a profile that
+ * follows its target through an exec), to which the timer's are added. */
+struct missed_so_far {
+    uint64_t missed, missed_waiting;
+};
+
+/* Keep the profile's missed rounds current as sampling goes, so that the
+ * live statistics (--realtime-stats) see them. */
+static void count_missed(struct profile *p, const struct sample_timer *timer,
+                         struct missed_so_far before)
+{
+    p->stats.missed = before.missed + timer->missed;
+    p->stats.missed_waiting = before.missed_waiting + timer->missed_waiting;
+}
+
 enum stop_reason sampler_run(struct py_target *target, const struct sampler_options *opts,
                              struct profile *profile, sampler_poll_fn poll, void *poll_ctx)
 {
@@ -549,6 +588,8 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         profile->stats.start_unix_ns = clock_unix_ns();
     }
     uint64_t previous = now;
+    uint64_t stop_ns = opts->duration_ns ? profile->stats.start_ns + opts->duration_ns : 0;
+    struct missed_so_far missed = { profile->stats.missed, profile->stats.missed_waiting };
     enum stop_reason reason;
     for (;;) {
         int polled = poll ? poll(poll_ctx, profile, now) : SAMPLER_CONTINUE;
@@ -556,15 +597,17 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
             reason = (enum stop_reason)polled;
             break;
         }
-        now = timer_wait(&timer);
-        if (opts->duration_ns && now - profile->stats.start_ns >= opts->duration_ns) {
+        now = timer_wait(&timer, stop_ns);
+        if (stop_ns && now >= stop_ns) {
             reason = STOP_DURATION;
             break;
         }
         if (now < timer.next_ns)
             continue;   /* woken early by a signal */
         if (!sample_once(&s, now - previous)) {
-            reason = STOP_EXITED;
+            /* Gone, or still there but no longer ours to read: it exec'd a
+             * program that raised its privileges (setuid). */
+            reason = target->remote.denied ? STOP_READ_FAILED : STOP_EXITED;
             break;
         }
         profile->stats.samples++;
@@ -576,14 +619,14 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
          * this sample began, as the slots skipped up to now are counted. */
         now = clock_now_ns();
         timer_advance(&timer, now);
+        count_missed(profile, &timer, missed);
     }
     uint64_t run_delay_after = timer_run_delay_ns();
     py_target_describe(target, profile->target, sizeof(profile->target));
     py_version_format(target->layout.version, profile->python, sizeof(profile->python));
     profile->stats.end_ns = now;
     timer_finish(&timer, now);
-    profile->stats.missed += timer.missed;
-    profile->stats.missed_waiting += timer.missed_waiting;
+    count_missed(profile, &timer, missed);
     if (run_delay_after > run_delay_before)
         profile->costs.run_delay_ns += run_delay_after - run_delay_before;
     profile->stop = reason;

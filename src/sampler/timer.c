@@ -119,28 +119,29 @@ void timer_note_lateness(struct sample_timer *t, uint64_t late_ns)
     t->wake_latency_ns = (t->wake_latency_ns + latency_bounded(late_ns)) / 2;
 }
 
-static uint64_t wait_until_due(struct sample_timer *t, uint64_t now)
+static uint64_t wait_until(struct sample_timer *t, uint64_t now, uint64_t due_ns)
 {
-    if (now >= t->next_ns)
+    if (now >= due_ns)
         return now;
-    bool spin = timer_would_spin(t, t->next_ns - now);
+    bool spin = timer_would_spin(t, due_ns - now);
     if (spin && now - t->slept_ns < SPIN_PROBE_NS) {
         /* Sooner than a sleep could end: spin (bounded by the latency). */
-        return clock_spin_until_ns(t->next_ns);
+        return clock_spin_until_ns(due_ns);
     }
-    struct timespec due = clock_ns_to_timespec(t->next_ns);
+    struct timespec due = clock_ns_to_timespec(due_ns);
     int interrupted = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
     now = clock_now_ns();
     t->slept_ns = now;
     if (spin && !interrupted)
-        timer_note_lateness(t, now > t->next_ns ? now - t->next_ns : 0);
+        timer_note_lateness(t, now > due_ns ? now - due_ns : 0);
     return now;
 }
 
-uint64_t timer_wait(struct sample_timer *t)
+uint64_t timer_wait(struct sample_timer *t, uint64_t stop_ns)
 {
     t->wait_began_ns = clock_now_ns();
-    t->woke_ns = wait_until_due(t, t->wait_began_ns);
+    uint64_t due = stop_ns && stop_ns < t->next_ns ? stop_ns : t->next_ns;
+    t->woke_ns = wait_until(t, t->wait_began_ns, due);
     return t->woke_ns;
 }
 

@@ -48,6 +48,10 @@ def test_help_and_version():
     (["attach", "1", "-l", "many"], "invalid limit"),
     (["attach", "1", "--sched", "fifo"], "invalid scheduling 'fifo' (one of: batch, normal, idle)"),
     (["attach", "1", "--bogus"], "unknown option '--bogus'"),
+    (["attach", "1", "-xa"], "unknown option '-x'"),
+    (["run", "-xa", "python3"], "unknown option '-x'"),
+    (["attach", "1", "-o", ""], "-o needs a file or directory name"),
+    (["attach", "1", "--record", ""], "--record needs a file name"),
     (["attach", "1", "-o"], "needs a value"),
     (["run"], "run needs a COMMAND"),
 ])
@@ -307,3 +311,69 @@ def test_threads_new_to_the_plan_share_one_extended_read(python):
     rounds, thread_stacks = int(stacks.group(1)), int(stacks.group(2))
     assert rounds > 0 and thread_stacks >= rounds * (threads + 1) * 0.95, r.stderr
     assert int(looks.group(1)) < threads // 10, r.stderr
+
+
+LIVE = re.compile(r"^strobe: (\d+) samples/s \(([\d.]+) us of CPU each\), missed ([\d.]+)%, "
+                  r"errors ([\d.]+)%, (\d+) thread stacks, (\d+) threads seen$")
+
+
+def test_realtime_stats_count_every_slot():
+    """Each live line covers its own second: the samples it took and the
+    slots it missed add up to the rate asked for, whether strobe keeps up
+    or not (at 1 MHz it does not)."""
+    rate = 1_000_000
+    r = run_strobe("run", "-r", "1M", "--realtime-stats", "--collapsed", "-o", os.devnull,
+                   newest().executable, workload("hot_loop.py"), "3")
+    assert r.returncode == 0, r.stderr
+    lines = [LIVE.match(line) for line in r.stderr.splitlines()
+             if line.startswith("strobe: ") and "samples/s" in line]
+    assert len(lines) >= 2 and all(lines), r.stderr
+    for m in lines:
+        taken, cpu_us, missed_pct = int(m.group(1)), float(m.group(2)), float(m.group(3))
+        assert taken > 0 and cpu_us > 0, m.group(0)
+        due = taken / (1 - missed_pct / 100) if missed_pct < 100 else float("inf")
+        assert abs(due - rate) / rate < 0.02, m.group(0)
+
+
+def test_stats_add_up_across_an_exec():
+    # Every round reads the target at least once, in both programs.
+    proc = start_workload(newest(), "exec_self.py", "python", "0.8")
+    r = run_strobe("attach", proc.pid, "-r", "2k", "--stats", "--realtime-stats",
+                   "--collapsed", "-o", os.devnull, timeout=60)
+    proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert f"process {proc.pid} exec'd" in r.stderr
+    calls = re.search(r"system calls +([\d.]+) per sample \((\d+) process_vm_readv", r.stderr)
+    rounds = re.search(r"samples +(\d+) rounds", r.stderr)
+    assert float(calls.group(1)) >= 1.0, r.stderr
+    assert int(calls.group(2)) >= int(rounds.group(1)), r.stderr
+    for line in r.stderr.splitlines():
+        m = LIVE.match(line)
+        if m:   # no line counts the rounds of the program before the exec again
+            assert int(m.group(1)) <= 2000 * 1.05, line
+
+
+def test_duration_ends_between_slow_samples():
+    # One sample every 5 s, 0.5 s asked for: strobe stops at 0.5 s, not at
+    # the next sample's slot.
+    proc = start_workload(newest(), "hot_loop.py", "30")
+    try:
+        started = time.time()
+        r = run_strobe("attach", proc.pid, "-d", "0.5", "-r", "0.2")
+        took = time.time() - started
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    samples, seconds = captured_samples(r.stdout)
+    assert samples == 1 and abs(seconds - 0.5) < 0.1, r.stdout
+    assert took < 4, took
+
+
+def test_run_duration_counts_while_waiting_for_python():
+    started = time.time()
+    r = run_strobe("run", "-d", "0.5", "sleep", "30")
+    assert time.time() - started < 10
+    line = one_error_line(r)
+    assert re.fullmatch(r"strobe: --duration ran out before process \d+ \(sleep\) started a "
+                        r"CPython interpreter; stopping it", line), line

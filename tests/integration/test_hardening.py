@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import (STROBE, captured_samples, newest, parse_report_rows, run_strobe,
                       start_workload, workload)
 
@@ -105,18 +107,61 @@ def test_second_sigint_exits_at_once():
         subprocess.run(["pkill", "-f", "ignore_sigint.py"])
 
 
-def test_unwritable_output_is_a_clear_error():
+def test_unwritable_output_is_a_clear_error_before_profiling():
     proc = start_workload(newest(), "hot_loop.py", "30")
     try:
-        r = run_strobe("attach", proc.pid, "-d", "0.5", "-o", "/nonexistent-strobe-dir/out.txt")
+        started = time.time()
+        r = run_strobe("attach", proc.pid, "-d", "5", "-o", "/nonexistent-strobe-dir/out.txt")
+        took = time.time() - started
+        assert proc.poll() is None  # the target is left alone
     finally:
         proc.kill()
         proc.wait()
     assert r.returncode == 1
-    assert "strobe: cannot write /nonexistent-strobe-dir/out.txt: No such file or directory" in r.stderr
-    # What was collected is still shown.
-    samples, _ = captured_samples(r.stderr)
-    assert samples > 100
+    assert r.stderr == ("strobe: cannot write /nonexistent-strobe-dir/out.txt: "
+                        "No such file or directory\n")
+    assert took < 4, took   # said at once, not after profiling for --duration
+
+
+@pytest.mark.parametrize("flags", [["--record", "/nonexistent-strobe-dir/r.bin"],
+                                   ["--binary", "-o", "/nonexistent-strobe-dir/"],
+                                   ["--flamegraph", "-o", "/nonexistent-strobe-dir/"]],
+                         ids=["record", "binary", "directory"])
+def test_unwritable_output_launches_nothing(tmp_path, flags):
+    marker = tmp_path / "launched"
+    r = run_strobe("run", *flags, newest().executable, "-c",
+                   f"open({str(marker)!r}, 'w').close()")
+    assert r.returncode == 1
+    assert r.stderr.startswith("strobe: cannot write /nonexistent-strobe-dir/"), r.stderr
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert not marker.exists()
+
+
+def test_recording_and_output_cannot_be_one_file(tmp_path):
+    marker = tmp_path / "launched"
+    r = subprocess.run([STROBE, "run", "--record", "same.txt", "-o", str(tmp_path / "same.txt"),
+                        newest().executable, "-c", f"open({str(marker)!r}, 'w').close()"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr == ("strobe: --record and -o name the same file: give the recording a "
+                        "name of its own\n")
+    assert not marker.exists()
+
+
+def test_output_to_dev_stdout_keeps_what_the_shell_appended_to(tmp_path):
+    # `strobe run -o /dev/stdout ... >> log`: the report goes where stdout
+    # goes, after what was there; the file is neither replaced nor truncated.
+    log = tmp_path / "log.txt"
+    log.write_text("old line\n")
+    with open(log, "a") as out:
+        r = subprocess.run([STROBE, "run", "-o", "/dev/stdout", newest().executable, "-c",
+                            "print('from the program')"], stdout=out, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = log.read_text()
+    assert text.startswith("old line\nfrom the program\n"), text
+    captured_samples(text)
+    assert "wrote" not in r.stderr
 
 
 def test_full_disk_is_a_clear_error():
@@ -129,6 +174,9 @@ def test_full_disk_is_a_clear_error():
     assert r.returncode == 1
     assert "cannot write /dev/full: No space left on device" in r.stderr
     assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+    # What was collected is still shown.
+    samples, _ = captured_samples(r.stderr)
+    assert samples > 100
 
 
 def test_strobe_only_ever_reads_the_target():

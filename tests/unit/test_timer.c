@@ -170,12 +170,27 @@ static void test_wait_returns_when_due(void **state)
     struct sample_timer t;
     uint64_t interval = 20 * NS_PER_MS;
     timer_start(&t, interval, clock_now_ns(), NO_WAKE_COST);
-    uint64_t now = timer_wait(&t);      /* the first slot: due at once */
+    uint64_t now = timer_wait(&t, 0);   /* the first slot: due at once */
     timer_advance(&t, now);
-    now = timer_wait(&t);
+    now = timer_wait(&t, 0);
     assert_true(now >= t.next_ns);
     assert_true(t.wait_began_ns < t.next_ns);
     assert_true(t.woke_ns == now);
+}
+
+/* A stop before the next slot (--duration) ends the wait there. */
+static void test_wait_ends_at_a_stop_before_the_slot(void **state)
+{
+    (void)state;
+    struct sample_timer t;
+    uint64_t interval = 10 * NS_PER_SEC;
+    timer_start(&t, interval, clock_now_ns(), NO_WAKE_COST);
+    uint64_t now = timer_wait(&t, 0);
+    timer_advance(&t, now);
+    uint64_t stop = now + 20 * NS_PER_MS;
+    now = timer_wait(&t, stop);
+    assert_true(now >= stop);
+    assert_true(now < t.next_ns);
 }
 
 int main(void)
@@ -190,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_sleeps_where_lateness_costs_no_slot),
         cmocka_unit_test(test_latency_followed),
         cmocka_unit_test(test_wait_returns_when_due),
+        cmocka_unit_test(test_wait_ends_at_a_stop_before_the_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
