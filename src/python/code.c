@@ -80,6 +80,8 @@ struct code_identity code_identity_from(const struct py_layout *l, const uint8_t
     id.ob_size = (int64_t)read_u64_at(header, l->code.ob_size);
     id.bytecode = read_u64_at(header, l->code.bytecode);
     memcpy(&id.firstlineno, header + l->code.firstlineno, sizeof(id.firstlineno));
+    if (l->code.flags != OFFSET_NONE)
+        memcpy(&id.flags, header + l->code.flags, sizeof(id.flags));
     id.localsplusnames = read_u64_at(header, l->code.localsplusnames);
     if (l->frame_specials_words != OFFSET_NONE) {
         int32_t stacksize, nlocalsplus;

@@ -46,6 +46,7 @@ struct code_identity {
     uint64_t bytecode;      /* co_code (3.8–3.10) */
     int64_t name_hash;      /* hash field of the co_name str */
     int32_t firstlineno;
+    int32_t flags;          /* co_flags (3.12+; 0 before) */
     /* 3.11–3.12: words its frames take on the data stack (co_nlocalsplus +
      * co_stacksize + FRAME_SPECIALS_SIZE), for the check in frames.h; 0 in
      * other versions. */
@@ -162,8 +163,20 @@ static inline bool code_identity_equal(const struct code_identity *a, const stru
            a->plain_name == b->plain_name && a->linetable == b->linetable &&
            a->ob_size == b->ob_size && a->bytecode == b->bytecode &&
            a->name_hash == b->name_hash &&
-           a->firstlineno == b->firstlineno && a->frame_words == b->frame_words &&
-           a->localsplusnames == b->localsplusnames;
+           a->firstlineno == b->firstlineno && a->flags == b->flags &&
+           a->frame_words == b->frame_words && a->localsplusnames == b->localsplusnames;
+}
+
+/* co_flags' CO_NO_MONITORING_EVENTS (3.12+): set only on code the
+ * interpreter makes for itself, such as 3.13+'s _Py_InitCleanup, which a
+ * class's __init__ returns through. CPython's own tracebacks never show such
+ * frames; neither does strobe. */
+#define CO_NO_MONITORING_EVENTS 0x2000000
+
+/* Is this the interpreter's own shim code rather than the program's? */
+static inline bool code_is_shim(const struct py_code *code)
+{
+    return (code->id.flags & CO_NO_MONITORING_EVENTS) != 0;
 }
 
 #endif

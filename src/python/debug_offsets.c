@@ -37,7 +37,7 @@ struct debug_offsets_format {
     uint16_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner,
         frame_localsplus, frame_stackpointer;
     uint16_t code_size, code_filename, code_name, code_qualname, code_linetable,
-        code_firstlineno, code_localsplusnames, code_adaptive;
+        code_firstlineno, code_argcount, code_localsplusnames, code_adaptive;
     uint16_t ob_type;
     uint16_t bytes_size, bytes_ob_size, bytes_ob_sval;
     uint16_t unicode_size, unicode_state, unicode_length, unicode_ascii_size,
@@ -62,7 +62,8 @@ static const struct debug_offsets_format formats[] = {
         .frame_size = 28, .frame_previous = 29, .frame_executable = 30, .frame_instr_ptr = 31,
         .frame_localsplus = 32, .frame_owner = 33, .frame_stackpointer = ABSENT,
         .code_size = 34, .code_filename = 35, .code_name = 36, .code_qualname = 37,
-        .code_linetable = 38, .code_firstlineno = 39, .code_localsplusnames = 41,
+        .code_linetable = 38, .code_firstlineno = 39, .code_argcount = 40,
+        .code_localsplusnames = 41,
         .code_adaptive = 43,
         .ob_type = 45,
         .bytes_size = 64, .bytes_ob_size = 65, .bytes_ob_sval = 66,
@@ -85,7 +86,8 @@ static const struct debug_offsets_format formats[] = {
         .frame_size = 31, .frame_previous = 32, .frame_executable = 33, .frame_instr_ptr = 34,
         .frame_localsplus = 35, .frame_owner = 36, .frame_stackpointer = 37,
         .code_size = 39, .code_filename = 40, .code_name = 41, .code_qualname = 42,
-        .code_linetable = 43, .code_firstlineno = 44, .code_localsplusnames = 46,
+        .code_linetable = 43, .code_firstlineno = 44, .code_argcount = 45,
+        .code_localsplusnames = 46,
         .code_adaptive = 48,
         .ob_type = 51,
         .bytes_size = 74, .bytes_ob_size = 75, .bytes_ob_sval = 76,
@@ -107,7 +109,8 @@ static const struct debug_offsets_format formats[] = {
         .frame_size = 39, .frame_previous = 40, .frame_executable = 41, .frame_instr_ptr = 42,
         .frame_localsplus = 43, .frame_owner = 44, .frame_stackpointer = 45,
         .code_size = 47, .code_filename = 48, .code_name = 49, .code_qualname = 50,
-        .code_linetable = 51, .code_firstlineno = 52, .code_localsplusnames = 54,
+        .code_linetable = 51, .code_firstlineno = 52, .code_argcount = 53,
+        .code_localsplusnames = 54,
         .code_adaptive = 56,
         .ob_type = 59,
         .bytes_size = 86, .bytes_ob_size = 87, .bytes_ob_sval = 88,
@@ -262,6 +265,11 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
     ok = ok && field(word(table, f->code_qualname), code_size, &l.code.qualname);
     ok = ok && field(word(table, f->code_linetable), code_size, &l.code.linetable);
     ok = ok && field(word(table, f->code_firstlineno), code_size, &l.code.firstlineno);
+    /* int co_flags, not in the table, comes right before co_argcount. */
+    uint32_t argcount = 0;
+    ok = ok && field(word(table, f->code_argcount), code_size, &argcount) &&
+         argcount >= sizeof(int32_t);
+    l.code.flags = argcount - (uint32_t)sizeof(int32_t);
     ok = ok && field(word(table, f->code_localsplusnames), code_size, &l.code.localsplusnames);
     /* co_code_adaptive is the trailing flexible array: it may equal the size. */
     ok = ok && field(word(table, f->code_adaptive), code_size + 1, &l.code.code_adaptive);

@@ -31,6 +31,7 @@ void layout_finish(struct py_layout *l)
     l->code_read_size = MAX(field_end(l->ob_type, ptr), field_end(l->code.ob_size, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->ob_refcnt, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.firstlineno, 4));
+    l->code_read_size = MAX(l->code_read_size, field_end(l->code.flags, 4));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.filename, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.name, ptr));
     l->code_read_size = MAX(l->code_read_size, field_end(l->code.qualname, ptr));

@@ -144,6 +144,9 @@ struct py_layout {
          * is the code's size there. */
         uint32_t bytecode;
         uint32_t firstlineno;
+        /* int co_flags (3.12+; OFFSET_NONE before): its
+         * CO_NO_MONITORING_EVENTS marks the interpreter's own shim code. */
+        uint32_t flags;
         uint32_t filename;
         uint32_t name;
         uint32_t qualname;          /* OFFSET_NONE before 3.11 */

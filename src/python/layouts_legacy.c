@@ -41,7 +41,7 @@
     .frame_live_states = 1u << 1,     /* f_executing */                                          \
     .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,           \
               .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE,           \
-              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE,                              \
+              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE, .flags = OFFSET_NONE,        \
               .localsplusnames = OFFSET_NONE, .bytecode = 48 },                                  \
     .bytes = BYTES_LAYOUT,                                                                       \
     .unicode = UNICODE_WITH_WSTR,                                                                \
@@ -71,7 +71,7 @@ static const struct py_layout layout_3_10 = {
     .frame_live_states = 1u << 0 | 1u << 2,  /* FRAME_EXECUTING, FRAME_UNWINDING */
     .code = { .ob_size = OFFSET_NONE, .firstlineno = 40, .filename = 104, .name = 112,
               .qualname = OFFSET_NONE, .linetable = 120, .code_adaptive = OFFSET_NONE,
-              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE,
+              .stacksize = OFFSET_NONE, .nlocalsplus = OFFSET_NONE, .flags = OFFSET_NONE,
               .localsplusnames = OFFSET_NONE, .bytecode = 48 },
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_WITH_WSTR,
@@ -98,7 +98,7 @@ static const struct py_layout layout_3_11 = {
     .nreturn_opcodes = 1,
     .code = { .ob_size = 16, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
               .linetable = 136, .code_adaptive = 184, .stacksize = 68, .nlocalsplus = 76,
-              .localsplusnames = OFFSET_NONE, .bytecode = OFFSET_NONE },
+              .localsplusnames = OFFSET_NONE, .bytecode = OFFSET_NONE, .flags = OFFSET_NONE },
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_WITH_WSTR,
     .ob_type = OB_TYPE,
@@ -127,7 +127,7 @@ static const struct py_layout layout_3_12 = {
     .nreturn_opcodes = 4,
     .code = { .ob_size = 16, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
               .linetable = 136, .code_adaptive = 192, .stacksize = 64, .nlocalsplus = 72,
-              .localsplusnames = OFFSET_NONE, .bytecode = OFFSET_NONE },
+              .localsplusnames = OFFSET_NONE, .bytecode = OFFSET_NONE, .flags = 48 },
     .bytes = BYTES_LAYOUT,
     .unicode = UNICODE_NO_WSTR,
     .ob_type = OB_TYPE,

@@ -321,7 +321,9 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
             status = RESOLVE_TORN;
             break;
         }
-        parent = calltree_child(tree, parent, frame_symbol(r, code, rf->offset));
+        /* A shim frame is passed through: its callee hangs from its caller. */
+        if (!code_is_shim(code))
+            parent = calltree_child(tree, parent, frame_symbol(r, code, rf->offset));
         m->frames[i] = (struct stack_memo_frame){ rf->code, rf->offset, index, parent };
     }
     if (status == RESOLVE_OK && end->wanted && !ends_at_stack_top(r, frames, end))

@@ -140,3 +140,18 @@ def test_thread_time_splits_match_measured(tmp_path, python):
     repeated = int(re.search(r"threads at rest\s+(\d+) stacks repeated", r.stderr).group(1))
     assert repeated > 0, r.stderr
     assert "failed self-check" not in r.stderr
+
+
+def test_interpreter_shim_frames_are_not_shown(tmp_path, python):
+    # Every stack in Widget.__init__ has build as its caller, at the line
+    # that builds it, as a traceback would show: nothing in between.
+    stacks, _ = collapsed_run(tmp_path, python, "class_init.py", "1.0")
+    init = qualified(python, "Widget.__init__")
+    in_init = [s for s in stacks if init in function_names(s)]
+    assert sum(s.count for s in in_init) > 500, stacks[:5]
+    build_line = marker_line("class_init.py", "# BUILD")
+    for s in in_init:
+        names = function_names(s)
+        at = names.index(init)
+        assert names[:at + 1] == ["<module>", "build", init], names
+        assert s.frames[at - 1].line == build_line, s.frames

@@ -129,6 +129,11 @@ static void test_table_matches_headers(void **state)
     CHECK(l->tstate.interp, offsetof(PyThreadState, interp));
     CHECK(l->tstate.thread_id, offsetof(PyThreadState, thread_id));
     CHECK(l->code.firstlineno, offsetof(PyCodeObject, co_firstlineno));
+#if PY_MINOR_VERSION >= 12
+    CHECK(l->code.flags, offsetof(PyCodeObject, co_flags));
+#else
+    CHECK(l->code.flags, OFFSET_NONE);
+#endif
     CHECK(l->code.filename, offsetof(PyCodeObject, co_filename));
     CHECK(l->code.name, offsetof(PyCodeObject, co_name));
 #if PY_MINOR_VERSION <= 9
@@ -184,6 +189,7 @@ static void test_table_matches_headers(void **state)
     d.code_object.firstlineno = 118;
     d.code_object.co_code_adaptive = 119;
     d.code_object.localsplusnames = 127;
+    d.code_object.argcount = 128;
     d.pyobject.ob_type = 8;
     d.bytes_object.size = 1000;
     d.bytes_object.ob_size = 120;
@@ -225,6 +231,9 @@ static void test_table_matches_headers(void **state)
     CHECK(offsetof(_PyInterpreterFrame, stacktop), offsetof(_PyInterpreterFrame, instr_ptr) + 8);
 #endif
     CHECK(l.code.localsplusnames, 127);
+    /* Not in the table: strobe derives co_flags from co_argcount. */
+    CHECK(l.code.flags, 128 - 4);
+    CHECK(offsetof(PyCodeObject, co_flags) + sizeof(int), offsetof(PyCodeObject, co_argcount));
     CHECK(l.frame.is_entry, OFFSET_NONE);
     CHECK(l.inline_callers_started, false);
     CHECK(l.nreturn_opcodes, 0);
