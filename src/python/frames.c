@@ -154,15 +154,17 @@ static bool frame_alive(const struct py_layout *l, const struct stack_bounds *b,
 
 /* Can a chain end (previous == NULL) at a frame of this owner? Every
  * evaluation loop starts from an entry frame (3.12+); in 3.11 the outermost
- * frame is on the data stack. A generator's frame ends a chain only once it
- * has yielded and let go of its caller. */
-static bool valid_root(const struct py_layout *l, int owner)
+ * frame is on the data stack, or is a generator's resumed from C with no
+ * Python frame below it (is_entry: a thread started on a generator's
+ * __next__). Any other generator's frame ends a chain only once it has
+ * yielded and let go of its caller. */
+static bool valid_root(const struct py_layout *l, int owner, bool entered_from_c)
 {
     if (l->frame_model == FRAME_MODEL_OBJECT)
         return true;
     if (l->internal_owner_min != OFFSET_NONE)
         return owner >= (int)l->internal_owner_min;
-    return owner == OWNED_BY_THREAD;
+    return owner == OWNED_BY_THREAD || entered_from_c;
 }
 
 /* How the Python frame visited last (the callee of the next) was called and
@@ -240,6 +242,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     bool find_end = l->frame_specials_words != OFFSET_NONE && bounds->known;
     end->wanted = false;
     int owner = -1;     /* of the frame last visited */
+    bool entered_from_c = false;    /* ... and its is_entry (3.11) */
     enum callee_link callee = CALLEE_NONE;   /* how that frame was called */
     struct cycle_check cycle;
     cycle_check_init(&cycle);
@@ -281,6 +284,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
                 frame = w.last;     /* the other copy speaks for it */
         }
         uint64_t back = field_u64(frame, back_at);
+        entered_from_c = l->frame.is_entry != OFFSET_NONE && frame[l->frame.is_entry];
         enum callee_link link = callee;
         callee = how_called(l, frame, owner, internal, link);
         if (internal) {
@@ -324,7 +328,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         addr = back;
     }
     *depth = n;
-    if (steps > 0 && !valid_root(l, owner))
+    if (steps > 0 && !valid_root(l, owner, entered_from_c))
         return WALK_MOVED;
     return WALK_OK;
 }

@@ -155,3 +155,18 @@ def test_interpreter_shim_frames_are_not_shown(tmp_path, python):
         at = names.index(init)
         assert names[:at + 1] == ["<module>", "build", init], names
         assert s.frames[at - 1].line == build_line, s.frames
+
+
+def test_thread_started_on_a_generator_is_seen(tmp_path, python):
+    # 3.11 used to refuse every stack of such a thread as torn.
+    stacks, r = collapsed_run(tmp_path, python, "generator_thread.py", "1.0", rate="1k")
+    roots = {}
+    for s in stacks:
+        roots.setdefault(s.frames[0].function, []).append(s)
+    assert "<module>" in roots and "produce" in roots, set(roots)
+    assert all(s.frames[0].function == "produce" for s in stacks
+               if "produce" in function_names(s))
+    producing = sum(s.count for s in roots["produce"])
+    assert producing >= 300, producing
+    errors = float(re.search(r"^Error rate: ([\d.]+)%", r.stdout + r.stderr, re.M).group(1))
+    assert errors < 5, r.stderr
