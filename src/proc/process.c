@@ -6,6 +6,7 @@
 #include "base/hash.h"
 #include "base/utf8.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +89,25 @@ pid_t process_ns_pid(pid_t pid)
     last = last ? last + 1 : v;
     long n = strtol(last, NULL, 10);
     return n > 0 ? (pid_t)n : pid;
+}
+
+size_t process_ns_tids(pid_t pid, int32_t *out, size_t max)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return 0;
+    size_t n = 0;
+    for (struct dirent *e; n < max && (e = readdir(dir)) != NULL;) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        /* /proc/TID/status is the thread's own, NSpid included. */
+        if (*end == '\0' && tid > 0 && tid <= INT32_MAX)
+            out[n++] = (int32_t)process_ns_pid((pid_t)tid);
+    }
+    closedir(dir);
+    return n;
 }
 
 uint64_t process_exec_id(pid_t pid)

@@ -29,6 +29,10 @@ void process_exe_path(pid_t pid, char *out, size_t outlen);
 /* The pid as the target sees itself (last NSpid entry), or pid itself. */
 pid_t process_ns_pid(pid_t pid);
 
+/* The kernel ids of process pid's threads as the target sees them (inside
+ * its pid namespace): at most `max`, how many stored. */
+size_t process_ns_tids(pid_t pid, int32_t *out, size_t max);
+
 /* An identity of the program image the process runs now, which changes when
  * it calls exec: the address of the random bytes the kernel gives each new
  * image (AT_RANDOM in /proc/PID/auxv; it moves with every exec under ASLR),

@@ -4,19 +4,28 @@
 #include "python/target.h"
 
 #include "base/clock.h"
+#include "base/cycle.h"
 #include "proc/elf.h"
 #include "proc/maps.h"
 #include "proc/process.h"
 #include "python/debug_offsets.h"
+#include "python/threads.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* struct pthread is about 2 KiB in glibc; the tid lies well inside. */
 #define PTHREAD_SCAN_BYTES 2048
 #define PTHREAD_TID_ALIGN 4
+/* Other threads whose struct pthread confirm the tid's offset, at most. */
+#define TID_CHECK_THREADS 8
+/* Threads of the target listed for that check, at most. */
+#define TID_CHECK_MAX_TASKS 4096
+/* How often an offset not yet found or confirmed is looked for again. */
+#define TID_OFFSET_RETRY_NS (100 * NS_PER_MS)
 /* The one version whose code-creation counter is a global variable. */
 #define GLOBAL_CODE_GENERATION_MINOR 12
 /* Bytes of Py_GetVersion()'s buffer to read: "3.10.13 (main, ..." */
@@ -399,28 +408,110 @@ void py_target_describe(const struct py_target *t, char *out, size_t outlen)
     snprintf(out, outlen, "CPython %s", vs);
 }
 
+/*
+ * The struct pthread of up to `max` threads other than the main one
+ * (thread_id, 3.8-3.10), from the main interpreter's list of thread
+ * states, read straight from the target (a rare, cold path).
+ */
+static size_t other_pthreads(struct py_target *t, uint64_t main_thread, uint64_t *out,
+                             size_t max)
+{
+    const struct py_layout *l = &t->layout;
+    uint64_t interp = 0, tstate = 0;
+    if (remote_read_u64(&t->remote, t->runtime_addr + l->runtime.interpreters_head, &interp) !=
+            REMOTE_OK || !interp ||
+        remote_read_u64(&t->remote, interp + l->interp.threads_head, &tstate) != REMOTE_OK)
+        return 0;
+    struct cycle_check cycle;
+    cycle_check_init(&cycle);
+    size_t n = 0;
+    for (size_t steps = 0; tstate && steps < PY_MAX_THREADS && n < max; steps++) {
+        uint64_t pthread = 0;
+        if (cycle_check_step(&cycle, tstate) ||
+            remote_read_u64(&t->remote, tstate + l->tstate.thread_id, &pthread) != REMOTE_OK)
+            break;
+        if (pthread && pthread != main_thread)
+            out[n++] = pthread;
+        if (remote_read_u64(&t->remote, tstate + l->tstate.next, &tstate) != REMOTE_OK)
+            break;
+    }
+    return n;
+}
+
+static bool tid_listed(const int32_t *tids, size_t ntids, int32_t tid)
+{
+    for (size_t i = 0; i < ntids; i++)
+        if (tids[i] == tid)
+            return true;
+    return false;
+}
+
+/*
+ * Does `offset` hold every other thread's kernel id? Each must be a thread
+ * of the process, not the main thread's id; 0 (a thread that has ended)
+ * says nothing, and at least one must say yes.
+ */
+static bool tid_offset_fits(uint32_t offset, int32_t main_tid, uint8_t (*others)[PTHREAD_SCAN_BYTES],
+                            size_t nothers, const int32_t *tids, size_t ntids)
+{
+    size_t confirmed = 0;
+    for (size_t i = 0; i < nothers; i++) {
+        int32_t v;
+        memcpy(&v, others[i] + offset, sizeof(v));
+        if (v == 0)
+            continue;
+        if (v == main_tid || !tid_listed(tids, ntids, v))
+            return false;
+        confirmed++;
+    }
+    return confirmed > 0;
+}
+
+/*
+ * The main thread's kernel id is the process id (as the target sees it,
+ * inside its pid namespace), so the tid field is where the main thread's
+ * struct pthread holds that value. Other fields can hold it too when it is
+ * small: as PID 1 of a container, glibc's multiple_threads flag (1 once a
+ * second thread starts) comes first. So while the target has other
+ * threads, the offset must also hold each one's own id; with none yet, the
+ * first match is taken provisionally and checked again later.
+ */
 void py_target_find_tid_offset(struct py_target *t)
 {
     const struct py_layout *l = &t->layout;
-    if (l->tstate.native_thread_id != OFFSET_NONE || t->pthread_tid_offset != OFFSET_NONE ||
-        l->runtime.main_thread == OFFSET_NONE)
+    if (l->tstate.native_thread_id != OFFSET_NONE || l->runtime.main_thread == OFFSET_NONE)
         return;
+    if (t->pthread_tid_offset != OFFSET_NONE && !t->pthread_tid_provisional)
+        return;
+    uint64_t now = clock_now_ns();
+    if (t->pthread_tid_tried_ns && now - t->pthread_tid_tried_ns < TID_OFFSET_RETRY_NS)
+        return;
+    t->pthread_tid_tried_ns = now;
     uint64_t main_thread = 0;
     if (remote_read_u64(&t->remote, t->runtime_addr + l->runtime.main_thread, &main_thread) !=
             REMOTE_OK || !main_thread)
         return;
-    uint8_t buf[PTHREAD_SCAN_BYTES];
-    if (remote_read(&t->remote, main_thread, buf, sizeof(buf)) != REMOTE_OK)
+    uint8_t main_buf[PTHREAD_SCAN_BYTES];
+    if (remote_read(&t->remote, main_thread, main_buf, sizeof(main_buf)) != REMOTE_OK)
         return;
-    /* The main thread's kernel id equals the process id (as the target sees
-     * it, inside its pid namespace). */
+    uint64_t pthreads[TID_CHECK_THREADS];
+    size_t nothers = 0;
+    uint8_t (*others)[PTHREAD_SCAN_BYTES] = xmalloc(TID_CHECK_THREADS * sizeof(*others));
+    size_t listed = other_pthreads(t, main_thread, pthreads, TID_CHECK_THREADS);
+    for (size_t i = 0; i < listed; i++)
+        if (remote_read(&t->remote, pthreads[i], others[nothers], PTHREAD_SCAN_BYTES) == REMOTE_OK)
+            nothers++;
+    int32_t tids[TID_CHECK_MAX_TASKS];
+    size_t ntids = nothers ? process_ns_tids(t->pid, tids, TID_CHECK_MAX_TASKS) : 0;
     int32_t want = (int32_t)process_ns_pid(t->pid);
-    for (uint32_t off = 0; off + sizeof(int32_t) <= sizeof(buf); off += PTHREAD_TID_ALIGN) {
+    for (uint32_t off = 0; off + sizeof(int32_t) <= sizeof(main_buf); off += PTHREAD_TID_ALIGN) {
         int32_t v;
-        memcpy(&v, buf + off, sizeof(v));
-        if (v == want) {
-            t->pthread_tid_offset = off;
-            return;
-        }
+        memcpy(&v, main_buf + off, sizeof(v));
+        if (v != want || (nothers && !tid_offset_fits(off, want, others, nothers, tids, ntids)))
+            continue;
+        t->pthread_tid_offset = off;
+        t->pthread_tid_provisional = nothers == 0;
+        break;
     }
+    free(others);
 }

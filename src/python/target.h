@@ -36,8 +36,12 @@ struct py_target {
     uint64_t runtime_addr;      /* remote &_PyRuntime */
     uint64_t code_type;         /* remote &PyCode_Type, 0 if unknown */
     /* 3.8–3.10: offset of the kernel thread id inside glibc's struct pthread,
-     * found by looking for the main thread's id; OFFSET_NONE until found. */
+     * found by looking for the main thread's id; OFFSET_NONE until found.
+     * Provisional while no other thread could confirm it (target.c); when
+     * it was last looked for. */
     uint32_t pthread_tid_offset;
+    bool pthread_tid_provisional;
+    uint64_t pthread_tid_tried_ns;
     char runtime_file[TARGET_PATH_MAX];     /* file holding the runtime */
     /* <= 3.10: Py_GetVersion()'s buffer, filled once the interpreter has
      * started; 0 if the file has no symbol for it. */
@@ -63,7 +67,8 @@ void py_target_describe(const struct py_target *t, char *out, size_t outlen);
  * running interpreter; cheap to call when known. */
 void py_target_refine_version(struct py_target *t);
 
-/* Try (again) to learn pthread_tid_offset; cheap to call when known. */
+/* Try (again) to learn or confirm pthread_tid_offset: cheap to call when
+ * known, and looks again at most every TID_OFFSET_RETRY_NS otherwise. */
 void py_target_find_tid_offset(struct py_target *t);
 
 #endif

@@ -23,7 +23,7 @@ static uint64_t thread_tid(struct py_target *t, struct snapshot *s, const uint8_
         return field_u64(ts, l->tstate.native_thread_id);
     /* <= 3.10: thread_id is a pthread_t, i.e. glibc's struct pthread, which
      * holds the kernel id at an offset learned at attach time. */
-    if (t->pthread_tid_offset == OFFSET_NONE)
+    if (t->pthread_tid_offset == OFFSET_NONE || t->pthread_tid_provisional)
         py_target_find_tid_offset(t);
     if (t->pthread_tid_offset == OFFSET_NONE)
         return 0;

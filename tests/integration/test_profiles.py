@@ -2,6 +2,10 @@
 
 import os
 import re
+import shutil
+import subprocess
+
+import pytest
 
 from conftest import (captured_samples, marker_line, parse_collapsed, parse_report_rows,
                       qualified, run_strobe, start_workload, workload)
@@ -170,3 +174,25 @@ def test_thread_started_on_a_generator_is_seen(tmp_path, python):
     assert producing >= 300, producing
     errors = float(re.search(r"^Error rate: ([\d.]+)%", r.stdout + r.stderr, re.M).group(1))
     assert errors < 5, r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root and unshare for a pid namespace")
+def test_threads_of_a_container_init_keep_their_ids(python):
+    # Python as PID 1 of its pid namespace, as in a container: 3.8-3.10
+    # find each thread's id inside glibc's struct pthread by looking for
+    # the main thread's, 1, which a flag before it also holds.
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", python.executable,
+                             workload("many_idle_threads.py"), "3", "30"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            target = int(f.read().split()[0])
+        r = run_strobe("attach", target, "-d", "0.5", "-r", "200", "--collapsed")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    tids = {s.tid for s in parse_collapsed(r.stdout)}
+    assert tids == {1, 2, 3, 4}, tids
