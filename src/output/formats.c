@@ -72,6 +72,12 @@ bool output_write(const struct output_request *req, FILE *out, const struct prof
         collapsed_write(out, p);
         break;
     case FORMAT_PSTATS:
+        /* pstats.Stats refuses a file without a function. */
+        if (!p->stats.thread_samples) {
+            snprintf(err, errlen, "no samples were collected, and Python's pstats cannot "
+                                  "open a stats file without any");
+            return false;
+        }
         pstats_write(out, p);
         break;
     case FORMAT_SPEEDSCOPE:

@@ -9,7 +9,6 @@
 #include "output/gecko.h"
 
 #include "base/clock.h"
-#include "base/u64map.h"
 #include "output/formats.h"
 #include "output/json.h"
 #include "output/recording.h"
@@ -118,8 +117,8 @@ static void build_tables(const struct profile *p, const uint32_t *nodes, size_t 
                          struct thread_tables *tt, uint32_t *local_frame)
 {
     size_t cap_symbol = 0, cap_frame_func = 0, cap_name = 0, cap_file = 0, cap_line = 0;
-    struct u64map funcs;
-    u64map_init(&funcs);
+    struct function_ids funcs;
+    function_ids_init(&funcs);
     tt->stack_node = xmalloc(MAX(nnodes, 1) * sizeof(uint32_t));
     tt->stack_prefix = xmalloc(MAX(nnodes, 1) * sizeof(uint32_t));
     tt->stack_frame = xmalloc(MAX(nnodes, 1) * sizeof(uint32_t));
@@ -128,17 +127,16 @@ static void build_tables(const struct profile *p, const uint32_t *nodes, size_t 
         uint32_t frame = n->frame;
         if (local_frame[frame] == ID_NONE) {
             const struct frame_sym *fs = symbols_get(&p->symbols, frame);
-            uint64_t key = (uint64_t)fs->file << 32 | fs->name;
-            uint32_t func = u64map_get(&funcs, key);
-            if (func == ID_NONE) {
-                func = (uint32_t)tt->nfuncs++;
+            bool added;
+            uint32_t func = function_ids_get(&funcs, fs, &added);
+            if (added) {
+                tt->nfuncs++;
                 tt->func_name = xgrow(tt->func_name, &cap_name, tt->nfuncs, sizeof(uint32_t));
                 tt->func_file = xgrow(tt->func_file, &cap_file, tt->nfuncs, sizeof(uint32_t));
                 tt->func_line = xgrow(tt->func_line, &cap_line, tt->nfuncs, sizeof(int32_t));
                 tt->func_name[func] = fs->name;
                 tt->func_file[func] = fs->file;
                 tt->func_line[func] = fs->first_line;
-                u64map_put(&funcs, key, func);
             }
             local_frame[frame] = (uint32_t)tt->nframes++;
             tt->frame_symbol = xgrow(tt->frame_symbol, &cap_symbol, tt->nframes, sizeof(uint32_t));
@@ -156,7 +154,7 @@ static void build_tables(const struct profile *p, const uint32_t *nodes, size_t 
     /* Leave the scratch map of frames clean for the next thread. */
     for (size_t f = 0; f < tt->nframes; f++)
         local_frame[tt->frame_symbol[f]] = ID_NONE;
-    u64map_free(&funcs);
+    function_ids_free(&funcs);
 }
 
 static void free_tables(struct thread_tables *tt)

@@ -9,6 +9,7 @@
  */
 #include "output/heatmap.h"
 
+#include "base/u64map.h"
 #include "base/utf8.h"
 #include "sampler/flat.h"
 
@@ -26,7 +27,8 @@
 struct line_heat {
     int32_t line;
     uint64_t self, total;
-    uint32_t function;  /* string id of a function running it */
+    uint32_t function;  /* string id of the function running it most */
+    uint64_t self_of_function;  /* ... its self samples there */
 };
 
 struct file_heat {
@@ -49,6 +51,8 @@ static void html_text(FILE *f, const char *s, size_t n)
             fputs("&amp;", f);
         else if (c == '"')
             fputs("&quot;", f);
+        else if (c == '\f')
+            fputc(' ', f);  /* a page break, which Python takes for a space */
         else if (c < 0x20 && c != '\t')
             fputs("\xef\xbf\xbd", f);
         else
@@ -90,14 +94,17 @@ static int open_regular(const char *path)
 }
 
 /* The file as the target saw it (through /proc/PID/root, so a container's
- * files are found), else as a path here. NULL if it cannot be read. */
+ * files are found; a relative name, as 3.8 gives its main script, through
+ * the target's working directory), else as a path here. NULL if it cannot
+ * be read. */
 static char *read_source(pid_t pid, const char *path, size_t *len)
 {
-    if (path[0] != '/')
+    if (!path[0] || path[0] == '<')
         return NULL;    /* "<frozen runpy>", "<string>": no file */
-    char through_root[PROC_PATH_MAX];
-    snprintf(through_root, sizeof(through_root), "/proc/%d/root%s", (int)pid, path);
-    int fd = pid > 0 ? open_regular(through_root) : -1;
+    char through_proc[PROC_PATH_MAX];
+    snprintf(through_proc, sizeof(through_proc), "/proc/%d/%s%s", (int)pid,
+             path[0] == '/' ? "root" : "cwd/", path);
+    int fd = pid > 0 ? open_regular(through_proc) : -1;
     if (fd < 0)
         fd = open_regular(path);
     if (fd < 0)
@@ -127,11 +134,49 @@ static int cmp_files_hottest_first(const void *pa, const void *pb)
     return (a->file > b->file) - (a->file < b->file);
 }
 
-/* Group the flat profile's rows by file, and by line within a file (a line
- * run by two functions, say a lambda, adds up). */
+/*
+ * Samples with each source line on the stack, counted once per stack even
+ * when two of its frames are (a lambda or a comprehension and the function
+ * around it run one line). Indexed by frame symbol id.
+ */
+static uint64_t *line_totals(const struct profile *p)
+{
+    size_t nframes = p->symbols.count;
+    uint32_t *group = xmalloc(MAX(nframes, 1) * sizeof(*group));
+    struct u64map line_group;
+    u64map_init(&line_group);
+    size_t ngroups = 0;
+    for (size_t f = 0; f < nframes; f++) {
+        const struct frame_sym *fs = symbols_get(&p->symbols, (uint32_t)f);
+        uint64_t key = (uint64_t)fs->file << 32 | (uint32_t)fs->line;
+        group[f] = u64map_get(&line_group, key);
+        if (group[f] == ID_NONE) {
+            group[f] = (uint32_t)ngroups++;
+            u64map_put(&line_group, key, group[f]);
+        }
+    }
+    struct flat_profile by_line;
+    flat_profile_compute_groups(p, group, ngroups, &by_line);
+    uint64_t *total_of_group = xcalloc(MAX(ngroups, 1), sizeof(*total_of_group));
+    for (size_t i = 0; i < by_line.count; i++)
+        total_of_group[group[by_line.rows[i].frame]] = by_line.rows[i].cumulative;
+    uint64_t *total = xmalloc(MAX(nframes, 1) * sizeof(*total));
+    for (size_t f = 0; f < nframes; f++)
+        total[f] = total_of_group[group[f]];
+    free(total_of_group);
+    flat_profile_free(&by_line);
+    u64map_free(&line_group);
+    free(group);
+    return total;
+}
+
+/* Group the flat profile's rows by file, and by line within a file: its
+ * self samples add up, it is named after the function with the most of
+ * them, and its samples on the stack are the line's own (line_totals). */
 static struct file_heat *collect(const struct profile *p, const struct flat_profile *flat,
                                  size_t *nfiles)
 {
+    uint64_t *total_of_frame = line_totals(p);
     size_t nstrings = MAX(p->symbols.strings.count, 1);
     uint32_t *file_index = xmalloc(nstrings * sizeof(*file_index));
     memset(file_index, 0xff, nstrings * sizeof(*file_index));
@@ -149,8 +194,9 @@ static struct file_heat *collect(const struct profile *p, const struct flat_prof
         }
         struct file_heat *fh = &files[file_index[fs->file]];
         fh->lines = xgrow(fh->lines, &fh->cap, fh->count + 1, sizeof(*fh->lines));
-        fh->lines[fh->count++] = (struct line_heat){ fs->line, row->direct, row->cumulative,
-                                                     fs->name };
+        fh->lines[fh->count++] = (struct line_heat){ fs->line, row->direct,
+                                                     total_of_frame[row->frame], fs->name,
+                                                     row->direct };
         fh->self += row->direct;
     }
     for (size_t i = 0; i < count; i++) {
@@ -159,8 +205,12 @@ static struct file_heat *collect(const struct profile *p, const struct flat_prof
         size_t out = 0;
         for (size_t j = 0; j < fh->count; j++) {
             if (out && fh->lines[out - 1].line == fh->lines[j].line) {
-                fh->lines[out - 1].self += fh->lines[j].self;
-                fh->lines[out - 1].total += fh->lines[j].total;
+                struct line_heat *merged = &fh->lines[out - 1];
+                if (fh->lines[j].self > merged->self_of_function) {
+                    merged->function = fh->lines[j].function;
+                    merged->self_of_function = fh->lines[j].self;
+                }
+                merged->self += fh->lines[j].self;
             } else {
                 fh->lines[out++] = fh->lines[j];
             }
@@ -172,6 +222,7 @@ static struct file_heat *collect(const struct profile *p, const struct flat_prof
     if (count)
         qsort(files, count, sizeof(*files), cmp_files_hottest_first);
     free(file_index);
+    free(total_of_frame);
     *nfiles = count;
     return files;
 }
@@ -269,10 +320,12 @@ static void write_file(FILE *f, const struct profile *p, const struct file_heat 
         for (size_t pos = 0; pos < len && line > 0; line++) {
             const char *nl = memchr(src + pos, '\n', len - pos);
             size_t end = nl ? (size_t)(nl - src) : len;
+            /* A file written on Windows ends its lines with \r\n. */
+            size_t text_end = end > pos && src[end - 1] == '\r' ? end - 1 : end;
             /* lines are sorted, one entry each: the next is this one or later */
             const struct line_heat *l =
                 next < fh->count && fh->lines[next].line == line ? &fh->lines[next++] : NULL;
-            write_line_row(f, file_no, line, l, max, fh->hottest, src + pos, end - pos);
+            write_line_row(f, file_no, line, l, max, fh->hottest, src + pos, text_end - pos);
             pos = end + 1;
         }
     }

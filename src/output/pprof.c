@@ -4,7 +4,6 @@
  */
 #include "output/pprof.h"
 
-#include "base/u64map.h"
 #include "output/protobuf.h"
 
 #include <stdlib.h>
@@ -62,21 +61,19 @@ static void put_value_type(struct pb_buf *out, uint32_t field, int64_t type, int
     pb_message(out, field, scratch);
 }
 
-/* Functions (file, name) get ids 1..n; returns each frame's function id. */
+/* Functions (file, name, first line) get ids 1..n; returns each frame's
+ * function id. */
 static uint32_t *put_functions(struct pb_buf *out, struct strings *strs, const struct symbols *syms,
                                struct pb_buf *scratch)
 {
     uint32_t *function_of_frame = xmalloc(MAX(syms->count, 1) * sizeof(uint32_t));
-    struct u64map ids;
-    u64map_init(&ids);
-    uint32_t next = 1;
+    struct function_ids ids;
+    function_ids_init(&ids);
     for (size_t i = 0; i < syms->count; i++) {
         const struct frame_sym *fs = symbols_get(syms, (uint32_t)i);
-        uint64_t key = (uint64_t)fs->file << 32 | fs->name;
-        uint32_t id = u64map_get(&ids, key);
-        if (id == ID_NONE) {
-            id = next++;
-            u64map_put(&ids, key, id);
+        bool added;
+        uint32_t id = function_ids_get(&ids, fs, &added) + 1;    /* 0 is no id in pprof */
+        if (added) {
             pb_reset(scratch);
             pb_uint(scratch, FUNCTION_ID, id);
             pb_uint(scratch, FUNCTION_NAME, (uint64_t)add_symbol_string(strs, fs->name));
@@ -86,7 +83,7 @@ static uint32_t *put_functions(struct pb_buf *out, struct strings *strs, const s
         }
         function_of_frame[i] = id;
     }
-    u64map_free(&ids);
+    function_ids_free(&ids);
     return function_of_frame;
 }
 

@@ -363,7 +363,9 @@ static bool read_sample_record(struct cursor *c, struct replay *rp)
 {
     uint64_t node = get_varint(c), ns = get_varint(c);
     struct profile *p = rp->p;
-    if (c->bad || !rp->in_round || node >= p->tree.count)
+    /* A stack has at least one frame: a sample never lands on a root. */
+    if (c->bad || !rp->in_round || node >= p->tree.count ||
+        p->tree.nodes[node].parent == ID_NONE)
         return false;
     calltree_add(&p->tree, (uint32_t)node, 1, ns);
     p->stats.thread_samples++;

@@ -6,43 +6,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-void flat_profile_compute(const struct profile *p, struct flat_profile *out)
+void flat_profile_compute_groups(const struct profile *p, const uint32_t *group_of_frame,
+                                 size_t ngroups, struct flat_profile *out)
 {
     const struct calltree *t = &p->tree;
-    size_t nframes = p->symbols.count;
-    struct flat_row *by_frame = xcalloc(nframes, sizeof(*by_frame));
-    /* stamp[f] = the leaf node last credited to frame f, to count a frame
+    struct flat_row *by_group = xcalloc(MAX(ngroups, 1), sizeof(*by_group));
+    /* stamp[g] = the leaf node last credited to group g, to count a group
      * once per stack even when it recurs. */
-    uint32_t *stamp = xmalloc(MAX(nframes, 1) * sizeof(*stamp));
-    memset(stamp, 0xff, MAX(nframes, 1) * sizeof(*stamp));
+    uint32_t *stamp = xmalloc(MAX(ngroups, 1) * sizeof(*stamp));
+    memset(stamp, 0xff, MAX(ngroups, 1) * sizeof(*stamp));
+    for (size_t f = p->symbols.count; f-- > 0;)
+        by_group[group_of_frame ? group_of_frame[f] : f].frame = (uint32_t)f;
     memset(out, 0, sizeof(*out));
 
     for (uint32_t n = 0; n < t->count; n++) {
         const struct call_node *leaf = &t->nodes[n];
         if (!leaf->self_samples || leaf->parent == ID_NONE)
             continue;
-        by_frame[leaf->frame].direct += leaf->self_samples;
-        by_frame[leaf->frame].direct_ns += leaf->self_ns;
+        uint32_t g = group_of_frame ? group_of_frame[leaf->frame] : leaf->frame;
+        by_group[g].direct += leaf->self_samples;
+        by_group[g].direct_ns += leaf->self_ns;
         out->total_samples += leaf->self_samples;
         out->total_ns += leaf->self_ns;
         for (uint32_t m = n; t->nodes[m].parent != ID_NONE; m = t->nodes[m].parent) {
-            uint32_t f = t->nodes[m].frame;
-            if (stamp[f] == n)
+            g = group_of_frame ? group_of_frame[t->nodes[m].frame] : t->nodes[m].frame;
+            if (stamp[g] == n)
                 continue;
-            stamp[f] = n;
-            by_frame[f].cumulative += leaf->self_samples;
-            by_frame[f].cumulative_ns += leaf->self_ns;
+            stamp[g] = n;
+            by_group[g].cumulative += leaf->self_samples;
+            by_group[g].cumulative_ns += leaf->self_ns;
         }
     }
-    out->rows = xmalloc(MAX(nframes, 1) * sizeof(*out->rows));
-    for (uint32_t f = 0; f < nframes; f++) {
-        if (!by_frame[f].cumulative)
-            continue;
-        by_frame[f].frame = f;
-        out->rows[out->count++] = by_frame[f];
-    }
-    free(by_frame);
+    out->rows = xmalloc(MAX(ngroups, 1) * sizeof(*out->rows));
+    for (size_t g = 0; g < ngroups; g++)
+        if (by_group[g].cumulative)
+            out->rows[out->count++] = by_group[g];
+    free(by_group);
     free(stamp);
+}
+
+void flat_profile_compute(const struct profile *p, struct flat_profile *out)
+{
+    flat_profile_compute_groups(p, NULL, p->symbols.count, out);
 }
 
 void flat_profile_free(struct flat_profile *f)

@@ -25,6 +25,13 @@ struct flat_profile {
 };
 
 void flat_profile_compute(const struct profile *p, struct flat_profile *out);
+
+/* The same over groups of frames (group_of_frame[frame] < ngroups): a group
+ * is on a stack once however many of its frames are, and each row's frame
+ * is its group's first. (The heat map groups a source line's frames: a
+ * lambda and the function holding it run one line.) */
+void flat_profile_compute_groups(const struct profile *p, const uint32_t *group_of_frame,
+                                 size_t ngroups, struct flat_profile *out);
 void flat_profile_free(struct flat_profile *f);
 
 /*

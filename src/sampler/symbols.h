@@ -43,4 +43,21 @@ static inline const char *symbols_str(const struct symbols *s, uint32_t string_i
     return strtab_get(&s->strings, string_id);
 }
 
+/*
+ * Functions, for the outputs that describe them (pprof, the Firefox
+ * Profiler): a frame's (file, name, first line), with dense ids from 0.
+ * The first line is part of it: two lambdas of one file share a name.
+ */
+struct function_ids {
+    struct frame_sym *functions;    /* line unused */
+    size_t count, cap;
+    struct idindex index;
+};
+
+void function_ids_init(struct function_ids *f);
+void function_ids_free(struct function_ids *f);
+
+/* The id of the function of frame `fs`; *added if it is new. */
+uint32_t function_ids_get(struct function_ids *f, const struct frame_sym *fs, bool *added);
+
 #endif

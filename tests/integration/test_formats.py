@@ -18,7 +18,8 @@ import zlib
 
 import pytest
 
-from conftest import ROOT, SUPPORTED, marker_line, newest, run_strobe, workload
+from conftest import (ROOT, STROBE, SUPPORTED, marker_line, newest, parse_collapsed,
+                      run_strobe, workload)
 
 CONSUMERS = os.path.join(ROOT, "tests", "consumers")
 NODE_MODULES = os.path.join(CONSUMERS, "node_modules")
@@ -108,6 +109,17 @@ def need_node_modules():
         pytest.fail("test consumers missing: run `make consumers` (make check does)")
 
 
+def test_pstats_without_samples_is_a_clear_error(tmp_path):
+    # pstats.Stats cannot open a stats file without a function: no file.
+    out = tmp_path / "none.pstats"
+    r = run_strobe("run", "-r", "1", "--pstats", "-o", out, newest().executable, "-c", "pass")
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        "strobe: no samples were collected, and Python's pstats cannot open a stats file "
+        "without any"), r.stderr
+    assert not out.exists()
+
+
 def test_speedscope_matches_the_published_schema(profiles):
     need_node_modules()
     path, stderr = profiles["speedscope"]
@@ -159,6 +171,22 @@ def test_pprof_decodes_and_agrees_with_strobe(profiles):
                 assert loc[1].endswith("thread_pool.py") and loc[3] > 0  # file and first line
     assert sorted(by_worker) == WORKERS
     assert len(set().union(*by_worker.values())) == 4
+
+
+def test_pprof_keeps_functions_of_one_name_apart(tmp_path):
+    # Two lambdas of one file: two functions, each with its own first line.
+    need_node_modules()
+    path = tmp_path / "lambdas.pb.gz"
+    r = run_strobe("run", "-r", "2k", "--pprof", "-o", path, newest().executable,
+                   workload("two_lambdas.py"), "0.6")
+    assert r.returncode == 0, r.stderr
+    starts = {}
+    for s in pprof_decode(str(path))["samples"]:
+        for name, file, line, start in s["locations"]:
+            if name.endswith("<lambda>"):
+                starts.setdefault(start, set()).add(line)
+    square, double = (marker_line("two_lambdas.py", m) for m in ("# SQUARE", "# DOUBLE"))
+    assert starts == {square: {square}, double: {double}}, starts
 
 
 def test_go_tool_pprof_reads_it(profiles, tmp_path):
@@ -383,6 +411,40 @@ def test_diff_flamegraph_shows_what_got_slower(tmp_path):
     assert r.returncode == 1 and "not a strobe recording" in r.stderr
 
 
+def test_diff_against_itself_is_neutral_and_one_thread_is_not_compared(tmp_path):
+    # A profile against its own recording changed nowhere: grey everywhere.
+    # One thread's view has no baseline of its own (the baseline's counts
+    # are for all threads): it is drawn in the usual colours, not all red.
+    rec = tmp_path / "rec.bin"
+    r = run_strobe("run", "-r", "2k", "--binary", "-o", rec, newest().executable,
+                   workload("thread_pool.py"), "0.6")
+    assert r.returncode == 0, r.stderr
+    page = tmp_path / "diff.html"
+    r = run_strobe("replay", rec, "--diff-flamegraph", rec, "-o", page)
+    assert r.returncode == 0, r.stderr
+    merged = rendered_dom(page, "", tmp_path)
+    colours = re.findall(r"background: rgb\((\d+), (\d+), (\d+)\)", merged)
+    assert colours and set(colours) == {("235", "235", "235")}, set(colours)
+    collapsed = run_strobe("replay", rec, "--collapsed").stdout
+    tid = max(parse_collapsed(collapsed), key=lambda s: s.count).tid
+    one = rendered_dom(page, f"thread={tid}", tmp_path)
+    colours = [tuple(map(int, c)) for c in
+               re.findall(r"background: rgb\((\d+), (\d+), (\d+)\)", one)]
+    assert colours and not any(g == b for _, g, b in colours), colours
+
+
+def test_flamegraph_draws_a_stack_thousands_deep(tmp_path):
+    rec = tmp_path / "deep.bin"
+    r = run_strobe("run", "-r", "500", "--binary", "-o", rec, newest().executable,
+                   workload("deep.py"), "0.5", "4000")
+    assert r.returncode == 0, r.stderr
+    page = tmp_path / "deep.html"
+    assert run_strobe("replay", rec, "--flamegraph", "-o", page).returncode == 0
+    body = re.search(r"<body[^>]*>", rendered_dom(page, "", tmp_path)).group(0)
+    assert "data-errors" not in body, body
+    assert int(re.search(r'data-rendered="(\d+)"', body).group(1)) > 4000, body
+
+
 def test_heatmap_marks_the_hot_line_hottest(tmp_path):
     python = newest()
     r = run_strobe("run", "-r", "2k", "--heatmap", "-o", tmp_path, python.executable,
@@ -406,6 +468,35 @@ def test_heatmap_marks_the_hot_line_hottest(tmp_path):
     total = sum(int(n) for n in re.findall(r'data-self="(\d+)"', html))
     assert total == thread_stacks(r.stderr)
     assert int(row.group(1)) > total * 0.8
+
+
+HEAT_SOURCE = ("import time\r\n"
+               "def work(n):\r\n"
+               "    return sum(map(lambda i: i * i, range(n)))  # BOTH\r\n"
+               "end = time.perf_counter() + 0.8\r\n"
+               "while time.perf_counter() < end:\r\n"
+               "    work(5000)\r\n")
+
+
+def test_heatmap_line_once_relative_file_and_crlf(tmp_path):
+    # A lambda runs on the line of the function that calls it: the line is
+    # on the stack once per sample, not twice. The code's file name is
+    # relative (as 3.8 gives a main script) and the file has \r\n endings.
+    (tmp_path / "heat_source.py").write_bytes(HEAT_SOURCE.encode())
+    driver = "exec(compile(open('heat_source.py').read(), 'heat_source.py', 'exec'))"
+    r = subprocess.run([STROBE, "run", "-r", "2k", "--heatmap", "-o", "heat.html",
+                        newest().executable, "-c", driver], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "heat.html").read_text(encoding="utf-8")
+    file_no = re.search(r'<h2 id="f(\d+)">heat_source\.py ', html).group(1)
+    row = re.search(rf'<tr id="f{file_no}-L3"[^>]*data-self="(\d+)" data-total="(\d+)"[^>]*>'
+                    r'(.*?)</tr>', html, re.S)
+    assert row, html[:2000]
+    self_samples, on_stack = int(row.group(1)), int(row.group(2))
+    assert 0 < self_samples <= on_stack <= thread_stacks(r.stderr), row.group(0)
+    text = re.search(r'<td class="src">(.*)</td>', row.group(3)).group(1)
+    assert text.endswith("# BOTH") and "\ufffd" not in text, text
 
 
 FIFO_NAMED_CODE = """

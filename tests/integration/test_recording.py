@@ -111,3 +111,19 @@ def test_record_options_are_checked():
     assert r.returncode == 2 and "needs a recording" in r.stderr
     r = run_strobe("replay", "x.bin", "--binary")
     assert r.returncode == 2
+
+
+@pytest.mark.skipif(newest().minor < 14, reason="crafting a recording needs Python 3.14+")
+def test_a_sample_on_a_thread_root_is_damage(tmp_path):
+    # Every recorded stack has a frame; a sample on the thread's root node
+    # would reach outputs that never gave that node a stack.
+    craft = os.path.join(os.path.dirname(__file__), "craft_recording.py")
+    for node, ok in ((1, True), (0, False)):
+        rec = tmp_path / f"node{node}.bin"
+        subprocess.run([newest().executable, craft, rec, str(node)], check=True)
+        r = run_strobe("replay", rec, "--collapsed")
+        if ok:
+            assert r.returncode == 0 and r.stdout == "tid:1234;/tmp/x.py:work:10 3\n", r
+        else:
+            assert r.returncode == 1 and r.stderr.strip().endswith(
+                "strobe: the recording is damaged (block 1)"), r.stderr

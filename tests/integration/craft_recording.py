@@ -1,0 +1,53 @@
+"""Write a small strobe recording by hand, for tests of what replay must
+refuse. Needs Python 3.14+ (compression.zstd).
+Usage: craft_recording.py OUT SAMPLE_NODE
+One thread (root node 0) with one frame (node 1); three rounds, the middle
+one's sample on SAMPLE_NODE, the others on node 1. Record layout: see
+docs/recording.md.
+"""
+import struct
+import sys
+from compression import zstd
+
+RECORDING_VERSION = 1
+
+
+def varint(n):
+    out = b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out += bytes([low | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def text(raw):
+    return varint(len(raw)) + raw
+
+
+def records(sample_node):
+    recs = varint(1) + varint(1234) + varint(1_000_000) + varint(1_700_000_000 * 10**9)  # META
+    recs += varint(2) + text(b"/tmp/x.py") + varint(2) + text(b"work")  # strings 2, 3
+    recs += varint(3) + varint(2) + varint(3) + varint(10 * 2) + varint(1 * 2)  # frame 1
+    recs += varint(4) + varint(1234) + text(b"main")    # thread root: node 0
+    recs += varint(5) + varint(0) + varint(1)           # node 1: frame 1 under it
+    for i in range(3):
+        recs += varint(6) + varint(1_000_000)           # a round
+        recs += varint(7) + varint(sample_node if i == 1 else 1) + varint(1_000_000)
+    recs += varint(10) + varint(0)
+    end = [3, 0, 3, 0, 0, 0, 3_000_000, 1_000_000, 1_700_000_000 * 10**9, 100, 1, 2, 1234]
+    recs += varint(9) + b"".join(varint(x) for x in end) + b"".join(varint(0) for _ in range(5))
+    recs += text(b"CPython 3.12.1") + text(b"3.12.1")
+    return recs
+
+
+def main(out, sample_node):
+    recs = records(sample_node)
+    packed = zstd.compress(recs)
+    with open(out, "wb") as f:
+        f.write(b"STROBREC" + struct.pack("<II", RECORDING_VERSION, 0))
+        f.write(struct.pack("<II", len(recs), len(packed)) + packed)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
