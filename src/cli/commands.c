@@ -62,6 +62,25 @@ struct poll_state {
     struct recorder *recorder;  /* NULL: no recording */
 };
 
+/*
+ * Has the target exited or exec'd? Looked at every EXEC_CHECK_NS, and at
+ * once when stacks could not be read (an exec shows first that way). An
+ * exit is found here between the slow samples of a low rate, rather than
+ * by the next sample's failed read.
+ */
+static int target_changed(struct poll_state *ps, const struct profile *p, uint64_t now_ns)
+{
+    bool new_errors = p->stats.thread_errors != ps->errors_at_check;
+    if (!new_errors && now_ns - ps->exec_checked_ns < EXEC_CHECK_NS)
+        return SAMPLER_CONTINUE;
+    ps->exec_checked_ns = now_ns;
+    ps->errors_at_check = p->stats.thread_errors;
+    if (process_state(ps->pid) == PROCESS_EXITED)
+        return STOP_EXITED;
+    uint64_t id = ps->exec_id ? process_exec_id(ps->pid) : 0;
+    return id && id != ps->exec_id ? STOP_EXEC : SAMPLER_CONTINUE;
+}
+
 static int poll_between_samples(void *ctx, struct profile *p, uint64_t now_ns)
 {
     struct poll_state *ps = ctx;
@@ -69,15 +88,9 @@ static int poll_between_samples(void *ctx, struct profile *p, uint64_t now_ns)
         recorder_round(ps->recorder, p, now_ns);
     if (signals_stop_requested())
         return STOP_SIGNAL;
-    /* An exec shows first as stacks that cannot be read: look at once. */
-    bool new_errors = p->stats.thread_errors != ps->errors_at_check;
-    if (ps->exec_id && (new_errors || now_ns - ps->exec_checked_ns >= EXEC_CHECK_NS)) {
-        ps->exec_checked_ns = now_ns;
-        ps->errors_at_check = p->stats.thread_errors;
-        uint64_t id = process_exec_id(ps->pid);
-        if (id && id != ps->exec_id)
-            return STOP_EXEC;
-    }
+    int changed = target_changed(ps, p, now_ns);
+    if (changed != SAMPLER_CONTINUE)
+        return changed;
     if (ps->realtime_stats) {
         if (!ps->last_print_ns) {
             ps->at_last_print = p->stats;

@@ -597,7 +597,11 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
             reason = (enum stop_reason)polled;
             break;
         }
-        now = timer_wait(&timer, stop_ns);
+        /* A slow rate still polls (a signal, an exec, the target's exit). */
+        uint64_t wake_by = now + SAMPLER_POLL_NS;
+        if (stop_ns && stop_ns < wake_by)
+            wake_by = stop_ns;
+        now = timer_wait(&timer, wake_by);
         if (stop_ns && now >= stop_ns) {
             reason = STOP_DURATION;
             break;

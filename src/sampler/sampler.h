@@ -21,8 +21,10 @@ struct sampler_options {
     enum cpu_policy cpu_policy;
 };
 
-/* Polled between samples with the profile so far and the time: returns
+/* Polled between samples with the profile so far and the time, and at
+ * least every SAMPLER_POLL_NS however slow the rate: returns
  * SAMPLER_CONTINUE, or the reason to stop. */
+#define SAMPLER_POLL_NS (100 * NS_PER_MS)
 #define SAMPLER_CONTINUE (-1)
 typedef int (*sampler_poll_fn)(void *ctx, struct profile *p, uint64_t now_ns);
 

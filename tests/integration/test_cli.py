@@ -377,3 +377,15 @@ def test_run_duration_counts_while_waiting_for_python():
     line = one_error_line(r)
     assert re.fullmatch(r"strobe: --duration ran out before process \d+ \(sleep\) started a "
                         r"CPython interpreter; stopping it", line), line
+
+
+def test_a_slow_rate_still_notices_the_program_end():
+    # One sample every 2 s: a program done after 0.3 s ends the profile
+    # then, not at the next sample's slot.
+    started = time.time()
+    r = run_strobe("run", "-r", "0.5", "--collapsed", "-o", os.devnull, newest().executable,
+                   "-c", "import time; time.sleep(0.3)")
+    took = time.time() - started
+    assert r.returncode == 0, r.stderr
+    _, seconds = captured_samples(r.stderr)
+    assert seconds < 1.0 and took < 1.8, (seconds, took)
