@@ -133,10 +133,17 @@ static bool outputs_writable(const struct options *o)
         error_line("--record and -o name the same file: give the recording a name of its own");
         return false;
     }
-    char *output = output_path(o, 0);  /* a default name's pid does not matter here */
-    bool ok = sink_check_writable(output, err, sizeof(err)) &&
-              sink_check_writable(o->record_path, err, sizeof(err));
-    free(output);
+    /* Without -o, a file output gets a default name in the working
+     * directory; the others go to standard output. */
+    char *default_name = o->output_path ? NULL : output_default_path(o->format, NULL, 0);
+    const char *output = o->output_path ? o->output_path : default_name ? "." : NULL;
+    bool ok = sink_check_writable(output, err, sizeof(err));
+    if (!ok && default_name)
+        snprintf(err, sizeof(err), "cannot write the --%s output into the working directory: "
+                                   "%s; name another place with -o",
+                 output_format_info(o->format)->name, strerror(errno));
+    ok = ok && sink_check_writable(o->record_path, err, sizeof(err));
+    free(default_name);
     if (!ok)
         error_line(err);
     return ok;
@@ -283,7 +290,8 @@ static int session_finish(struct session *s)
         report_write_capture_summary(stderr, &s->profile);
         if (o->stats)
             stats_write(stderr, &s->profile);
-        fprintf(stderr, "strobe: wrote %s\n", s->recording_path);
+        if (strcmp(s->recording_path, "-") != 0)
+            fprintf(stderr, "strobe: wrote %s\n", s->recording_path);
     }
     session_free(s);
     return status;
@@ -500,10 +508,13 @@ int command_run(const struct options *o)
     reaped = why == STOP_EXITED && !process_exists(child);
     int status = session_finish(&s);
     /* After --duration the program is stopped, as a profiling session that
-     * launched it ends; otherwise it is already ending (exit, Ctrl-C). */
-    if (why == STOP_DURATION)
-        exit_code = spawn_terminate(child, TERMINATE_GRACE_MS);
-    else if (!reaped)
+     * launched it ends: that is what was asked for, not the program failing,
+     * so strobe says 0 (`strobe run -d 10 app && ...`). Otherwise it is
+     * already ending (exit, Ctrl-C) and its status is strobe's. */
+    if (why == STOP_DURATION) {
+        spawn_terminate(child, TERMINATE_GRACE_MS);
+        exit_code = 0;
+    } else if (!reaped)
         spawn_reap(child, true, &exit_code);
     return status ? status : exit_code;
 }

@@ -190,6 +190,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
     /* `run` stops at COMMAND ("+"); the others allow options anywhere. */
     const char *shortopts = o->command == CMD_RUN ? "+:r:d:ao:l:m:h" : ":r:d:ao:l:h";
     const char *module = NULL;
+    const char *sampling_option = NULL;     /* the first one given */
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
     optind = 0;     /* 0, not 1: makes glibc re-read the '+' of shortopts */
@@ -198,11 +199,13 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
     while ((c = getopt_long(sub_argc, sub_argv, shortopts, long_options, NULL)) != -1) {
         switch (c) {
         case 'r':
+            sampling_option = "--rate";
             if (!parse_rate(optarg, &o->rate_hz))
                 return usage_error(err, errlen,
                                    "invalid rate '%s' (examples: 1000, 10k, 10khz, 1M)", optarg);
             break;
         case 'd':
+            sampling_option = "--duration";
             if (!parse_duration(optarg, &o->duration_ns))
                 return usage_error(err, errlen, "invalid duration '%s' (seconds, e.g. 10 or 0.5)",
                                    optarg);
@@ -234,12 +237,15 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             o->report.summary = false;
             break;
         case OPT_STATS:
+            sampling_option = "--stats";
             o->stats = true;
             break;
         case OPT_REALTIME_STATS:
+            sampling_option = "--realtime-stats";
             o->realtime_stats = true;
             break;
         case OPT_SCHED:
+            sampling_option = "--sched";
             if (!cpu_policy_parse(optarg, &o->cpu_policy)) {
                 snprintf(err, errlen, "invalid scheduling '%s' (one of: %s)", optarg,
                          CPU_POLICY_NAMES);
@@ -247,8 +253,10 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             }
             break;
         case OPT_RECORD:
-            if (!*optarg)
-                return usage_error(err, errlen, "%s", "--record needs a file name");
+            if (!*optarg || strcmp(optarg, "-") == 0)
+                return usage_error(err, errlen, "%s",
+                                   "--record needs a file name (to stream a recording to "
+                                   "standard output: --binary -o -)");
             o->record_path = optarg;
             break;
         case OPT_DIFF_FLAMEGRAPH:
@@ -304,9 +312,19 @@ done:;
                                                                       "(made with --binary or --record)");
         if (o->format == FORMAT_BINARY || o->record_path)
             return usage_error(err, errlen, "%s", "replay writes a recording into another format");
+        if (sampling_option)
+            return usage_error(err, errlen, "%s applies to sampling (attach, run), not to replay",
+                               sampling_option);
         o->replay_path = rest[0];
         return true;
     }
+    /* A recording is written as it goes: with `run`, the program's own
+     * output would land in the middle of it. */
+    if (o->command == CMD_RUN && o->format == FORMAT_BINARY && o->output_path &&
+        strcmp(o->output_path, "-") == 0)
+        return usage_error(err, errlen, "%s",
+                           "--binary -o - is for attach: with run, the program writes to "
+                           "standard output too");
     if (o->command == CMD_ATTACH) {
         if (nrest != 1)
             return usage_error(err, errlen, "%s",
@@ -345,7 +363,7 @@ static const char HELP_GENERAL[] =
     "change, no restart, every thread. Ctrl-C stops sampling and writes the\n"
     "result.\n";
 
-static const char HELP_OPTIONS[] =
+static const char HELP_SAMPLING[] =
     "Sampling:\n"
     "  -r, --rate RATE        samples per second: 1000, 10k, 10khz, 1M (default 1k)\n"
     "  -d, --duration SECS    stop after SECS seconds (default: until the program\n"
@@ -359,7 +377,9 @@ static const char HELP_OPTIONS[] =
     "  --sched POLICY         how strobe competes for the CPU: batch (default; its\n"
     "                         wake-ups never preempt the program), normal (fewest\n"
     "                         missed samples), idle (only CPU time no one wants)\n"
-    "\n"
+    "\n";
+
+static const char HELP_OUTPUT[] =
     "Output (default: a text report on standard output):\n"
     "  --collapsed            folded stacks: tid:TID;file:function:line;... COUNT\n"
     "  --jsonl                JSON lines for scripts (docs/jsonl.md)\n"
@@ -401,8 +421,7 @@ static const char HELP_REPLAY[] =
     "\n"
     "Read a recording made with --binary or --record and write it in any output\n"
     "format, exactly as profiling straight into that format would have. A\n"
-    "recording cut short (strobe was killed) is replayed up to where it stops.\n"
-    "Sampling options do not apply.\n";
+    "recording cut short (strobe was killed) is replayed up to where it stops.\n";
 
 static const char HELP_RUN[] =
     "Usage: strobe run [options] COMMAND [ARGS...]\n"
@@ -413,7 +432,8 @@ static const char HELP_RUN[] =
     "'python3.12 app.py' or 'uvicorn app:main') and profile it until it exits.\n"
     "A first word ending in .py runs under python3 from PATH; -m MODULE runs\n"
     "'python3 -m MODULE'. Options must come before COMMAND. The program's\n"
-    "input and output pass through, and strobe exits with its exit status.\n";
+    "input and output pass through, and strobe exits with its exit status (0 if\n"
+    "strobe stopped it because --duration ran out).\n";
 
 void print_help(enum command topic)
 {
@@ -426,7 +446,9 @@ void print_help(enum command topic)
     else
         fputs(HELP_GENERAL, stdout);
     fputc('\n', stdout);
-    fputs(HELP_OPTIONS, stdout);
+    if (topic != CMD_REPLAY)
+        fputs(HELP_SAMPLING, stdout);
+    fputs(HELP_OUTPUT, stdout);
     if (topic == CMD_RUN)
         fputs("  -m, --module MODULE    run 'python3 -m MODULE ARGS...'\n", stdout);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 static const char RECORDING_MAGIC[8] = { 'S', 'T', 'R', 'O', 'B', 'R', 'E', 'C' };
@@ -130,9 +131,15 @@ static void flush_block(struct recorder *r)
 
 struct recorder *recorder_open(const char *path, struct profile *p, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "wbe");
+    /* "-": streamed to standard output, which it then has to itself. */
+    bool to_stdout = strcmp(path, "-") == 0;
+    int out_fd = to_stdout ? dup(STDOUT_FILENO) : -1;
+    FILE *f = to_stdout ? (out_fd >= 0 ? fdopen(out_fd, "wb") : NULL) : fopen(path, "wbe");
     if (!f) {
-        snprintf(err, errlen, "cannot write the recording %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot write the recording %s: %s",
+                 to_stdout ? "to standard output" : path, strerror(errno));
+        if (out_fd >= 0)
+            close(out_fd);
         return NULL;
     }
     struct recorder *r = xcalloc(1, sizeof(*r));

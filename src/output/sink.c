@@ -179,27 +179,32 @@ bool sink_check_writable(const char *path, char *err, size_t errlen)
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return true;    /* a device or a pipe: written in place */
-    bool ok;
     size_t len = strlen(path);
     bool names_directory = len && path[len - 1] == '/';
     if (names_directory || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
-        ok = can_create_in(path);
-    } else {
-        char *resolved = resolved_path(path);
-        char *dir = xstrdup(resolved);
-        ok = can_create_in(dirname(dir));
-        /* A recording is written into the file itself. */
-        if (ok && stat(resolved, &st) == 0) {
-            int fd = open(resolved, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-            ok = fd >= 0;
-            if (fd >= 0)
-                close(fd);
-        }
-        free(dir);
-        free(resolved);
-    }
-    if (!ok)
+        if (can_create_in(path))
+            return true;
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return false;
+    }
+    char *resolved = resolved_path(path);
+    char *dir = xstrdup(resolved);
+    const char *parent = dirname(dir);
+    bool ok = can_create_in(parent);
+    if (!ok) {
+        snprintf(err, errlen, "cannot write %s: no file can be created in %s (%s)", path, parent,
+                 strerror(errno));
+    } else if (stat(resolved, &st) == 0) {
+        /* A recording is written into the file itself. */
+        int fd = open(resolved, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        ok = fd >= 0;
+        if (fd >= 0)
+            close(fd);
+        else
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    }
+    free(dir);
+    free(resolved);
     return ok;
 }
 

@@ -352,6 +352,11 @@ enum target_status py_target_attach(struct py_target *t, pid_t pid, char *err, s
         snprintf(err, errlen, "no process with PID %d", (int)pid);
         return TARGET_NO_PROCESS;
     }
+    if (process_state(pid) == PROCESS_EXITED) {
+        snprintf(err, errlen, "process %d has exited (its parent has not yet reaped it)",
+                 (int)pid);
+        return TARGET_NO_PROCESS;
+    }
     struct process_maps maps;
     int rc = maps_read(pid, &maps);
     if (rc == -ENOENT || rc == -ESRCH) {

@@ -52,6 +52,10 @@ def test_help_and_version():
     (["run", "-xa", "python3"], "unknown option '-x'"),
     (["attach", "1", "-o", ""], "-o needs a file or directory name"),
     (["attach", "1", "--record", ""], "--record needs a file name"),
+    (["attach", "1", "--record", "-"], "to stream a recording to standard output: --binary -o -"),
+    (["run", "--binary", "-o", "-", "python3"], "--binary -o - is for attach"),
+    (["replay", "x.bin", "-r", "10k"], "--rate applies to sampling (attach, run), not to replay"),
+    (["replay", "x.bin", "--stats"], "--stats applies to sampling"),
     (["attach", "1", "-o"], "needs a value"),
     (["run"], "run needs a COMMAND"),
 ])
@@ -389,3 +393,38 @@ def test_a_slow_rate_still_notices_the_program_end():
     assert r.returncode == 0, r.stderr
     _, seconds = captured_samples(r.stderr)
     assert seconds < 1.0 and took < 1.8, (seconds, took)
+
+
+def test_attach_to_a_zombie_says_it_exited():
+    child = subprocess.Popen(["true"])
+    try:
+        deadline = time.time() + 10
+        while open(f"/proc/{child.pid}/stat").read().split(") ")[1][0] != "Z":
+            assert time.time() < deadline
+            time.sleep(0.01)
+        line = one_error_line(run_strobe("attach", child.pid, "-d", "1"))
+    finally:
+        child.wait()
+    assert line == f"strobe: process {child.pid} has exited (its parent has not yet reaped it)"
+
+
+def test_run_stopped_by_duration_exits_0():
+    r = run_strobe("run", "-d", "0.5", "--collapsed", "-o", os.devnull, newest().executable,
+                   workload("hot_loop.py"), "30")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_recording_streams_to_standard_output():
+    proc = start_workload(newest(), "hot_loop.py", "30")
+    try:
+        stream = subprocess.run([STROBE, "attach", str(proc.pid), "-d", "0.5", "--binary", "-o",
+                                 "-"], capture_output=True, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert stream.returncode == 0, stream.stderr
+    assert b"wrote" not in stream.stderr
+    r = subprocess.run([STROBE, "replay", "/dev/stdin", "--collapsed"], input=stream.stdout,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert sum(int(line.rsplit(b" ", 1)[1]) for line in r.stdout.splitlines()) > 100

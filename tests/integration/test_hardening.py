@@ -118,8 +118,8 @@ def test_unwritable_output_is_a_clear_error_before_profiling():
         proc.kill()
         proc.wait()
     assert r.returncode == 1
-    assert r.stderr == ("strobe: cannot write /nonexistent-strobe-dir/out.txt: "
-                        "No such file or directory\n")
+    assert r.stderr == ("strobe: cannot write /nonexistent-strobe-dir/out.txt: no file can be "
+                        "created in /nonexistent-strobe-dir (No such file or directory)\n")
     assert took < 4, took   # said at once, not after profiling for --duration
 
 
