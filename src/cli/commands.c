@@ -23,6 +23,7 @@
 #include "sampler/sampler.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,21 +158,27 @@ struct session {
     struct recorder *recorder;
     char *recording_path;
     bool recording_is_temporary;    /* only for the output (--gecko) */
+    int temporary_fd;               /* ... held open, its name already gone */
 };
 
-/* A temporary file for a recording nobody asked to keep. */
-static char *temporary_recording_path(void)
+/*
+ * A temporary file for a recording nobody asked to keep. Its name is
+ * removed at once, so that no strobe, however it ends (SIGKILL), leaves it
+ * behind; it is reached through /proc/self/fd while *fd stays open.
+ */
+static char *temporary_recording_path(int *fd)
 {
     const char *dir = getenv("TMPDIR");
     size_t len = strlen(dir && *dir ? dir : "/tmp") + 32;
     char *path = xmalloc(len);
     snprintf(path, len, "%s/strobe-recording-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
+    *fd = mkostemp(path, O_CLOEXEC);
+    if (*fd < 0) {
         free(path);
         return NULL;
     }
-    close(fd);
+    unlink(path);
+    snprintf(path, len, "/proc/self/fd/%d", *fd);
     return path;
 }
 
@@ -185,7 +192,7 @@ static bool session_open_recording(struct session *s, pid_t pid)
     } else if (o->record_path) {
         s->recording_path = xstrdup(o->record_path);
     } else if (output_needs_recording(o->format)) {
-        s->recording_path = temporary_recording_path();
+        s->recording_path = temporary_recording_path(&s->temporary_fd);
         s->recording_is_temporary = true;
         if (!s->recording_path) {
             snprintf(err, sizeof(err), "cannot create a temporary file for the samples' times "
@@ -227,7 +234,7 @@ static void session_free(struct session *s)
 {
     profile_free(&s->profile);
     if (s->recording_is_temporary && s->recording_path)
-        unlink(s->recording_path);
+        close(s->temporary_fd);
     free(s->recording_path);
 }
 
@@ -377,7 +384,7 @@ int command_attach(const struct options *o)
         return 1;
     }
     signals_install(0);
-    struct session s = { .o = o };
+    struct session s = { .o = o, .temporary_fd = -1 };
     profile_init(&s.profile);
     if (!session_open_recording(&s, o->pid)) {
         session_free(&s);
@@ -495,7 +502,7 @@ int command_run(const struct options *o)
         return 1;
     }
 
-    struct session s = { .o = o };
+    struct session s = { .o = o, .temporary_fd = -1 };
     profile_init(&s.profile);
     if (!session_open_recording(&s, child)) {
         session_free(&s);

@@ -188,3 +188,21 @@ def test_strobe_only_ever_reads_the_target():
         assert forbidden not in imports, forbidden
     with open(STROBE, "rb") as f:
         assert b"/mem\0" not in f.read()     # as in "/proc/%d/mem"; strings end in NUL
+
+
+def test_killed_strobe_leaves_no_temporary_recording(tmp_path):
+    # --gecko keeps the samples' times in a temporary recording: a strobe
+    # SIGKILLed meanwhile must not leave it behind.
+    proc = start_workload(newest(), "hot_loop.py", "30")
+    try:
+        strobe = subprocess.Popen([STROBE, "attach", str(proc.pid), "--gecko", "-o",
+                                   str(tmp_path / "out.json")], env={**os.environ,
+                                                                   "TMPDIR": str(tmp_path)},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.7)
+        strobe.kill()
+        strobe.wait()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("strobe-recording-")]
