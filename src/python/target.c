@@ -491,11 +491,13 @@ void py_target_find_tid_offset(struct py_target *t)
     uint64_t now = clock_now_ns();
     if (t->pthread_tid_tried_ns && now - t->pthread_tid_tried_ns < TID_OFFSET_RETRY_NS)
         return;
-    t->pthread_tid_tried_ns = now;
+    /* Until the runtime names its main thread (a program just launched),
+     * every call looks again: it costs one small read. */
     uint64_t main_thread = 0;
     if (remote_read_u64(&t->remote, t->runtime_addr + l->runtime.main_thread, &main_thread) !=
             REMOTE_OK || !main_thread)
         return;
+    t->pthread_tid_tried_ns = now;
     uint8_t main_buf[PTHREAD_SCAN_BYTES];
     if (remote_read(&t->remote, main_thread, main_buf, sizeof(main_buf)) != REMOTE_OK)
         return;
