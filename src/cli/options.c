@@ -392,10 +392,15 @@ static const char HELP_OUTPUT[] =
     "  --heatmap              every profiled source file, each line coloured by its\n"
     "                         samples, in one self-contained HTML page\n"
     "  --gecko                Firefox Profiler JSON, every sample at its time:\n"
-    "                         open in https://profiler.firefox.com\n"
+    "                         open in https://profiler.firefox.com\n";
+
+/* Not for replay, which reads a recording. */
+static const char HELP_RECORDING[] =
     "  --binary               a recording of every sample, written as it goes\n"
     "                         (zstd; docs/recording.md): strobe replay reads it\n"
-    "  --record FILE          also stream a recording to FILE, beside the output\n"
+    "  --record FILE          also stream a recording to FILE, beside the output\n";
+
+static const char HELP_OUTPUT_FILES[] =
     "  -o, --output FILE      write the output to FILE (or into a directory).\n"
     "                         Without -o, the report, --collapsed and --jsonl go\n"
     "                         to standard output, the others to FORMAT_PID.EXT\n"
@@ -449,6 +454,9 @@ void print_help(enum command topic)
     if (topic != CMD_REPLAY)
         fputs(HELP_SAMPLING, stdout);
     fputs(HELP_OUTPUT, stdout);
+    if (topic != CMD_REPLAY)
+        fputs(HELP_RECORDING, stdout);
+    fputs(HELP_OUTPUT_FILES, stdout);
     if (topic == CMD_RUN)
         fputs("  -m, --module MODULE    run 'python3 -m MODULE ARGS...'\n", stdout);
 }

@@ -34,6 +34,11 @@ def test_help_and_version():
     assert run_help.returncode == 0 and "-m MODULE" in run_help.stdout
     attach_help = run_strobe("attach", "--help")
     assert attach_help.returncode == 0 and "Usage: strobe attach PID" in attach_help.stdout
+    # replay lists only what it takes: no sampling, no recording options.
+    replay_help = run_strobe("replay", "--help")
+    assert replay_help.returncode == 0 and "--flamegraph" in replay_help.stdout
+    for option in ("--rate", "--duration", "--stats", "--sched", "--binary  ", "--record FILE"):
+        assert option not in replay_help.stdout, option
 
 
 @pytest.mark.parametrize("args, message", [
