@@ -292,11 +292,13 @@ static int session_finish(struct session *s)
     int status = session_close_recording(s);
     if (o->format != FORMAT_BINARY) {
         status |= write_output(o, &s->profile, status ? NULL : s->recording_path);
+        stats_warn_late(stderr, &s->profile);
     } else if (!status) {
         /* The output was the recording, already written: say so. */
         report_write_capture_summary(stderr, &s->profile);
         if (o->stats)
             stats_write(stderr, &s->profile);
+        stats_warn_late(stderr, &s->profile);
         if (strcmp(s->recording_path, "-") != 0)
             fprintf(stderr, "strobe: wrote %s\n", s->recording_path);
     }

@@ -56,11 +56,28 @@ void stats_write(FILE *f, const struct profile *p)
     fprintf(f, "  missed rounds      %llu as sampling fell behind, %llu as strobe was woken "
                "late\n",
             (unsigned long long)(p->stats.missed - waiting), (unsigned long long)waiting);
+    fprintf(f, "  late samples       %llu (%.2f%%) taken over %.0f us after they were due\n",
+            (unsigned long long)c->late_samples, 100.0 * per(c->late_samples, samples),
+            (double)c->late_threshold_ns / NS_PER_US);
     fprintf(f, "  strobe CPU         %.2f s user + %.2f s system = %.2f us per sample, "
                "%.1f%% of one core\n",
             c->cpu_user_s, c->cpu_system_s, 1e6 * per((uint64_t)(cpu * 1e9), samples) / 1e9,
             duration > 0 ? 100.0 * cpu / duration : 0.0);
     fprintf(f, "  peak memory        %.1f MiB resident\n", (double)c->peak_rss_kb / 1024);
+}
+
+void stats_warn_late(FILE *f, const struct profile *p)
+{
+    const struct profile_costs *c = &p->costs;
+    double late = per(c->late_samples, p->stats.samples);
+    double duration = profile_duration_s(p);
+    double waiting = duration > 0 ? (double)c->run_delay_ns / NS_PER_SEC / duration : 0.0;
+    if (late < LATE_WARN_FRACTION || waiting < LATE_WARN_FRACTION)
+        return;
+    fprintf(f, "strobe: note: %.0f%% of samples came over %.2f ms late, as strobe waited for a "
+               "busy CPU (%.0f%% of the time): code that runs in short bursts between waits may "
+               "be under-counted; a CPU of strobe's own (taskset) avoids it\n",
+            100.0 * late, (double)c->late_threshold_ns / NS_PER_MS, 100.0 * waiting);
 }
 
 void stats_write_live(FILE *f, const struct profile *p, const struct profile_stats *since,

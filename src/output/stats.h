@@ -12,6 +12,15 @@
 
 void stats_write(FILE *f, const struct profile *p);
 
+/* Late samples (profile_costs.late_samples) bias a profile when they are
+ * this share of all, or more, and strobe spent at least this share of the
+ * time waiting for a CPU (runnable; otherwise a sleep's lateness made them
+ * late, which does not depend on what the program does): then say so. */
+#define LATE_WARN_FRACTION 0.05
+
+/* One line on `f` if enough samples were late to bias the profile. */
+void stats_warn_late(FILE *f, const struct profile *p);
+
 /* The --realtime-stats line: rate, strobe's CPU per sample, missed and
  * errors since `since`, a copy of the stats at the previous line taken
  * `window_ns` ago, in which strobe used `cpu_ns` of CPU. */

@@ -73,6 +73,11 @@ struct profile_costs {
     uint64_t second_looks;                  /* ... or for want of copies to check them */
     const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */
     uint64_t run_delay_ns;                  /* sampling, it waited this long for a CPU */
+    /* Samples taken more than late_threshold_ns after they were due: when
+     * strobe waits for a CPU the program is using, it runs once the program
+     * blocks, and its samples see the program waiting more often than it
+     * does (a bias, not a loss: they are not missed). */
+    uint64_t late_samples, late_threshold_ns;
     bool cpu_policy_refused;                /* ... asked for, but the kernel said no */
     double cpu_user_s, cpu_system_s;        /* strobe's own CPU time, sampling */
     uint64_t peak_rss_kb;

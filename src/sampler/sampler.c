@@ -60,6 +60,12 @@ struct sampler {
 /* Reads of the extended plan shared by the threads that need it, at most,
  * in one sample (sample_threads). */
 #define SAMPLE_PLAN_ROUNDS 4
+/* A sample is late (profile_costs.late_samples) when it starts twice a
+ * sleep's usual lateness after it was due, but at least the first and at
+ * most the second of these (a start on a busy machine measures that
+ * lateness long). */
+#define LATE_SAMPLE_MIN_NS (100 * NS_PER_US)
+#define LATE_SAMPLE_MAX_NS (250 * NS_PER_US)
 /* Every this many samples, stacks the GIL proves unchanged are read anyway:
  * a self-test of the proof. */
 #define GIL_SELF_CHECK_SAMPLES 4096
@@ -582,6 +588,8 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     uint64_t run_delay_before = timer_run_delay_ns();
     uint64_t now = clock_now_ns();
     timer_start(&timer, opts->interval_ns, now, wake_cost);
+    profile->costs.late_threshold_ns =
+        MIN(MAX(LATE_SAMPLE_MIN_NS, 2 * wake_cost.latency_ns), LATE_SAMPLE_MAX_NS);
     /* A profile continued after the target exec'd keeps its start. */
     if (!profile->stats.samples) {
         profile->stats.start_ns = now;
@@ -608,6 +616,8 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         }
         if (now < timer.next_ns)
             continue;   /* woken early by a signal */
+        if (now - timer.next_ns > profile->costs.late_threshold_ns)
+            profile->costs.late_samples++;
         if (!sample_once(&s, now - previous)) {
             /* Gone, or still there but no longer ours to read: it exec'd a
              * program that raised its privileges (setuid). */

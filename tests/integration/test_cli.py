@@ -248,6 +248,10 @@ def test_missed_rounds_told_by_cause():
                   r"woken late$", stderr, re.M)
     busy, late = int(m.group(1)), int(m.group(2))
     assert late >= 20 and late > busy, stderr   # 25 due in each stop
+    # The sample taken on waking from each stop came late.
+    m = re.search(r"^  late samples       (\d+) \(([\d.]+)%\) taken over (\d+) us after they "
+                  r"were due$", stderr, re.M)
+    assert m and int(m.group(1)) >= 3 and 100 <= int(m.group(3)) <= 250, stderr
     assert end["missed"] == busy + late and end["missed_woken_late"] == late, (end, busy, late)
     assert re.search(r"^  scheduling         batch; [\d.]+ ms runnable, waiting for a CPU$",
                      stderr, re.M), stderr
