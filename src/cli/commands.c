@@ -36,8 +36,11 @@
 #define RUNTIME_POLL_NS (500 * NS_PER_US)
 /* After this long without an interpreter, say what strobe is waiting for. */
 #define RUNTIME_WAIT_NOTICE_NS (5 * NS_PER_SEC)
-/* How often the target is checked for having exec'd another program. */
+/* How often the target is checked for having exec'd another program or
+ * exited, and how soon again after stacks could not be read (a thread that
+ * stays unreadable must not have /proc read with every sample). */
 #define EXEC_CHECK_NS (100 * NS_PER_MS)
+#define EXEC_CHECK_ON_ERROR_NS NS_PER_MS
 /* How often --realtime-stats prints. */
 #define REALTIME_STATS_PERIOD_NS NS_PER_SEC
 /* Grace period for a launched program told to stop after --duration. */
@@ -72,7 +75,8 @@ struct poll_state {
 static int target_changed(struct poll_state *ps, const struct profile *p, uint64_t now_ns)
 {
     bool new_errors = p->stats.thread_errors != ps->errors_at_check;
-    if (!new_errors && now_ns - ps->exec_checked_ns < EXEC_CHECK_NS)
+    uint64_t since = now_ns - ps->exec_checked_ns;
+    if (since < (new_errors ? EXEC_CHECK_ON_ERROR_NS : EXEC_CHECK_NS))
         return SAMPLER_CONTINUE;
     ps->exec_checked_ns = now_ns;
     ps->errors_at_check = p->stats.thread_errors;
