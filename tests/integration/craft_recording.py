@@ -2,8 +2,9 @@
 refuse. Needs Python 3.14+ (compression.zstd).
 Usage: craft_recording.py OUT SAMPLE_NODE
 One thread (root node 0) with one frame (node 1); three rounds, the middle
-one's sample on SAMPLE_NODE, the others on node 1. Record layout: see
-docs/recording.md.
+one's sample on SAMPLE_NODE, the others on node 1; with SAMPLE_NODE -1,
+three rounds without a sample (the thread never ran Python). Record
+layout: see docs/recording.md.
 """
 import struct
 import sys
@@ -33,9 +34,13 @@ def records(sample_node):
     recs += varint(5) + varint(0) + varint(1)           # node 1: frame 1 under it
     for i in range(3):
         recs += varint(6) + varint(1_000_000)           # a round
-        recs += varint(7) + varint(sample_node if i == 1 else 1) + varint(1_000_000)
+        if sample_node >= 0:
+            recs += varint(7) + varint(sample_node if i == 1 else 1) + varint(1_000_000)
     recs += varint(10) + varint(0)
-    end = [3, 0, 3, 0, 0, 0, 3_000_000, 1_000_000, 1_700_000_000 * 10**9, 100, 1, 2, 1234]
+    stacks = 3 if sample_node >= 0 else 0
+    # samples, missed, thread stacks, errors, truncated, start, end, interval,
+    # wall-clock start, depth limit, most threads, stop reason, pid
+    end = [3, 0, stacks, 0, 0, 0, 3_000_000, 1_000_000, 1_700_000_000 * 10**9, 100, 1, 2, 1234]
     recs += varint(9) + b"".join(varint(x) for x in end) + b"".join(varint(0) for _ in range(5))
     recs += text(b"CPython 3.12.1") + text(b"3.12.1")
     return recs

@@ -109,10 +109,13 @@ def need_node_modules():
         pytest.fail("test consumers missing: run `make consumers` (make check does)")
 
 
+@pytest.mark.skipif(newest().minor < 14, reason="crafting a recording needs Python 3.14+")
 def test_pstats_without_samples_is_a_clear_error(tmp_path):
     # pstats.Stats cannot open a stats file without a function: no file.
-    out = tmp_path / "none.pstats"
-    r = run_strobe("run", "-r", "1", "--pstats", "-o", out, newest().executable, "-c", "pass")
+    rec, out = tmp_path / "none.bin", tmp_path / "none.pstats"
+    craft = os.path.join(os.path.dirname(__file__), "craft_recording.py")
+    subprocess.run([newest().executable, craft, rec, "-1"], check=True)
+    r = run_strobe("replay", rec, "--pstats", "-o", out)
     assert r.returncode == 1, r.stderr
     assert r.stderr.strip().splitlines()[-1] == (
         "strobe: no samples were collected, and Python's pstats cannot open a stats file "
