@@ -91,23 +91,43 @@ pid_t process_ns_pid(pid_t pid)
     return n > 0 ? (pid_t)n : pid;
 }
 
-size_t process_ns_tids(pid_t pid, int32_t *out, size_t max)
+/* Call visit(ctx, tid) for each thread of process pid (its id here) until
+ * it returns false. */
+static void for_each_task(pid_t pid, bool (*visit)(void *ctx, pid_t tid), void *ctx)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
     DIR *dir = opendir(path);
     if (!dir)
-        return 0;
-    size_t n = 0;
-    for (struct dirent *e; n < max && (e = readdir(dir)) != NULL;) {
+        return;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
         char *end;
         long tid = strtol(e->d_name, &end, 10);
-        /* /proc/TID/status is the thread's own, NSpid included. */
-        if (*end == '\0' && tid > 0 && tid <= INT32_MAX)
-            out[n++] = (int32_t)process_ns_pid((pid_t)tid);
+        if (*end == '\0' && tid > 0 && tid <= INT32_MAX && !visit(ctx, (pid_t)tid))
+            break;
     }
     closedir(dir);
-    return n;
+}
+
+struct ns_tid_list {
+    int32_t *out;
+    size_t count, max;
+};
+
+static bool add_ns_tid(void *ctx, pid_t tid)
+{
+    struct ns_tid_list *list = ctx;
+    /* /proc/TID/status is the thread's own, NSpid included. */
+    list->out[list->count++] = (int32_t)process_ns_pid(tid);
+    return list->count < list->max;
+}
+
+size_t process_ns_tids(pid_t pid, int32_t *out, size_t max)
+{
+    struct ns_tid_list list = { out, 0, max };
+    if (max)
+        for_each_task(pid, add_ns_tid, &list);
+    return list.count;
 }
 
 uint64_t process_exec_id(pid_t pid)
@@ -210,11 +230,43 @@ void process_explain_denied(pid_t pid, char *out, size_t outlen)
     }
 }
 
+/* A search of a process's threads for the one with a namespace id. */
+struct ns_tid_search {
+    uint64_t ns_tid;
+    pid_t found;
+};
+
+static bool match_ns_tid(void *ctx, pid_t tid)
+{
+    struct ns_tid_search *search = ctx;
+    if ((uint64_t)process_ns_pid(tid) == search->ns_tid)
+        search->found = tid;
+    return !search->found;
+}
+
+/*
+ * The id here of thread `ns_tid` as the target sees it (in its own pid
+ * namespace, as a container's processes do, the interpreter and glibc
+ * know only those ids): its own id when the namespaces are the same, else
+ * the task whose NSpid ends with it; 0 if none.
+ */
+static pid_t host_tid(pid_t pid, uint64_t ns_tid)
+{
+    if (process_ns_pid(pid) == pid)
+        return (pid_t)ns_tid;
+    struct ns_tid_search search = { ns_tid, 0 };
+    for_each_task(pid, match_ns_tid, &search);
+    return search.found;
+}
+
 void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen)
 {
     out[0] = '\0';
+    pid_t here = tid <= INT32_MAX ? host_tid(pid, tid) : 0;
+    if (!here)
+        return;
     char path[96];
-    snprintf(path, sizeof(path), "/proc/%d/task/%llu/comm", (int)pid, (unsigned long long)tid);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)here);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;

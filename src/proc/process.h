@@ -40,7 +40,8 @@ size_t process_ns_tids(pid_t pid, int32_t *out, size_t max);
 uint64_t process_exec_id(pid_t pid);
 
 /* The OS name of thread `tid` of `pid` (/proc/PID/task/TID/comm; Python
- * 3.14+ sets it from threading.Thread.name), or "" if it cannot be read. */
+ * 3.14+ sets it from threading.Thread.name), or "" if it cannot be read.
+ * `tid` is as the target sees it, inside its pid namespace. */
 void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen);
 
 /* Real uid of the process owner, or -1. */

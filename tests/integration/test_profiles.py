@@ -1,5 +1,6 @@
 """What strobe reports about real programs, under every interpreter found."""
 
+import json
 import os
 import re
 import shutil
@@ -196,10 +197,13 @@ def test_threads_of_a_container_init_keep_their_ids(python):
         assert proc.stdout.readline().strip() == "ready"
         with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
             target = int(f.read().split()[0])
-        r = run_strobe("attach", target, "-d", "0.5", "-r", "200", "--collapsed")
+        r = run_strobe("attach", target, "-d", "0.5", "-r", "200", "--jsonl")
     finally:
         proc.kill()
         proc.wait()
     assert r.returncode == 0, r.stderr
-    tids = {s.tid for s in parse_collapsed(r.stdout)}
-    assert tids == {1, 2, 3, 4}, tids
+    stacks = [json.loads(line) for line in r.stdout.splitlines()]
+    names = {s["tid"]: s["thread"] for s in stacks if s["type"] == "stack"}
+    assert set(names) == {1, 2, 3, 4}, names
+    # Their names are found too, under the ids this side of the namespace.
+    assert all(names.values()), names
