@@ -42,9 +42,9 @@ struct sampler {
      * their random waits, and when the last one began. */
     uint64_t wait_random;
     uint64_t look_began_ns;
-    /* strobe's CPU time when this sampler began (record_costs). */
-    bool cpu_known;
-    double cpu_user_start_s, cpu_system_start_s;
+    /* strobe's resource usage when this sampler began (record_costs). */
+    bool usage_known;
+    struct rusage usage_at_start;
 };
 
 /* Looks at one thread's stack per sample, at most: the first read and the
@@ -462,15 +462,10 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     return alive;
 }
 
-/* strobe's CPU time so far, user and system, in seconds. */
-static bool own_cpu_time(double *user_s, double *system_s)
+/* Seconds from `from` to `to`, as getrusage gives CPU times. */
+static double seconds_between(struct timeval from, struct timeval to)
 {
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return false;
-    *user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-    *system_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    return true;
+    return (double)(to.tv_sec - from.tv_sec) + (double)(to.tv_usec - from.tv_usec) / 1e6;
 }
 
 static void sampler_init(struct sampler *s, struct py_target *t, struct profile *p)
@@ -485,7 +480,7 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
     s->deferred = xmalloc(PY_MAX_THREADS * sizeof(*s->deferred));
     s->wait_random = random_seed(clock_now_ns());
-    s->cpu_known = own_cpu_time(&s->cpu_user_start_s, &s->cpu_system_start_s);
+    s->usage_known = getrusage(RUSAGE_SELF, &s->usage_at_start) == 0;
 }
 
 /*
@@ -517,14 +512,12 @@ static void record_costs(struct sampler *s)
     c->identity_checks += s->resolver.identity_checks;
     c->identity_checks_skipped += s->resolver.identity_checks_skipped;
     c->generation_broken |= s->resolver.generation_broken;
-    double user_s, system_s;
-    if (s->cpu_known && own_cpu_time(&user_s, &system_s)) {
-        c->cpu_user_s += user_s - s->cpu_user_start_s;
-        c->cpu_system_s += system_s - s->cpu_system_start_s;
-    }
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        c->peak_rss_kb = MAX(c->peak_rss_kb, (uint64_t)ru.ru_maxrss);
+    if (!s->usage_known || getrusage(RUSAGE_SELF, &ru) != 0)
+        return;
+    c->cpu_user_s += seconds_between(s->usage_at_start.ru_utime, ru.ru_utime);
+    c->cpu_system_s += seconds_between(s->usage_at_start.ru_stime, ru.ru_stime);
+    c->peak_rss_kb = MAX(c->peak_rss_kb, (uint64_t)ru.ru_maxrss);
 }
 
 static void sampler_free(struct sampler *s)
