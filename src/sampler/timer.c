@@ -137,10 +137,10 @@ static uint64_t wait_until(struct sample_timer *t, uint64_t now, uint64_t due_ns
     return now;
 }
 
-uint64_t timer_wait(struct sample_timer *t, uint64_t stop_ns)
+uint64_t timer_wait(struct sample_timer *t, uint64_t wake_by_ns)
 {
     t->wait_began_ns = clock_now_ns();
-    uint64_t due = stop_ns && stop_ns < t->next_ns ? stop_ns : t->next_ns;
+    uint64_t due = wake_by_ns && wake_by_ns < t->next_ns ? wake_by_ns : t->next_ns;
     t->woke_ns = wait_until(t, t->wait_began_ns, due);
     return t->woke_ns;
 }

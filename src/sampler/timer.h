@@ -66,10 +66,10 @@ bool timer_would_spin(const struct sample_timer *t, uint64_t wait_ns);
  * halfway to it. */
 void timer_note_lateness(struct sample_timer *t, uint64_t late_ns);
 
-/* Wait until the next sample is due, `stop_ns` comes first (0: never), or a
- * signal arrives. Returns the time on return: earlier than due if the stop
- * came first or a signal did. */
-uint64_t timer_wait(struct sample_timer *t, uint64_t stop_ns);
+/* Wait until the next sample is due, or until `wake_by_ns` if that is
+ * sooner (0: no such time; the end of --duration, the next poll), or a
+ * signal arrives. Returns the time on return: earlier than due then. */
+uint64_t timer_wait(struct sample_timer *t, uint64_t wake_by_ns);
 
 /* A sample due at next_ns was taken, and finished at `now`: schedule the
  * next, skipping slots that have already passed. */
