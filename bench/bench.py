@@ -556,9 +556,11 @@ thread state) with every sample, and the workload must then fetch them
 back. This virtual machine's host runs its two CPUs sometimes on cores that
 share a cache (round trip near 75 ns) and sometimes on cores far apart
 (near 370 ns), and switches between the two while the benchmark runs. Far
-apart, the same binary on the same workload samples about half as fast,
-sees many more stacks change while being read, and costs the workload more
-at 100 kHz: read that column before comparing rows.
+apart, the same binary on the same workload often samples about half as
+fast and costs the workload more at 100 kHz. It is not the only cause: on
+one host, with the CPUs close, 3.8-3.11's shallow stacks changed during
+most reads and those rows took a third of what they took on another. Read
+that column, and compare rows of one run.
 
 One `process_vm_readv` (bench/syscall_floor.c, from a sleeping process)
 cost {fmt(one_before, '.2f')} µs for one small region and {fmt(eight_before, '.2f')} µs for eight regions
