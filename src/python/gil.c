@@ -11,9 +11,14 @@
 uint64_t py_gil_address(const struct py_target *t, uint64_t interp, size_t interpreters)
 {
     const struct py_layout *l = &t->layout;
+    /* Even where every interpreter takes the one GIL (3.8-3.11), entering
+     * another interpreter switches thread states without passing the GIL
+     * (gil.h): with more than one, the GIL proves nothing. */
+    if (interpreters != 1 || !interp)
+        return 0;
     if (l->gil.in_runtime != OFFSET_NONE)
         return t->runtime_addr + l->gil.in_runtime;
-    if (l->gil.in_interp != OFFSET_NONE && interpreters == 1 && interp)
+    if (l->gil.in_interp != OFFSET_NONE)
         return interp + l->gil.in_interp;
     return 0;
 }

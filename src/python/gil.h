@@ -16,9 +16,16 @@
  * after the LATE copy, when another thread may have taken the GIL, unless
  * that look's own copies still show the same count.
  *
- * Known where strobe knows where the GIL is (layout.h): in the runtime
- * (3.8–3.11), or in the interpreter when the process has only one (3.12+: a
- * subinterpreter may have a GIL of its own, or share the main one's).
+ * A thread state, that is: the GIL's last holder is one, not an OS thread.
+ * Entering another interpreter switches the running thread state, and on
+ * 3.8–3.11 (PyThreadState_Swap) that does not pass the GIL: there
+ * _xxsubinterpreters.run_string runs a subinterpreter's thread state while
+ * the GIL still names the caller's, and the count stands still.
+ *
+ * Known where strobe knows where the GIL is (layout.h), and only when the
+ * process has one interpreter: the GIL is in the runtime (3.8–3.11) or in
+ * the interpreter (3.12+: a subinterpreter may have a GIL of its own, or
+ * share the main one's).
  */
 #ifndef STROBE_PYTHON_GIL_H
 #define STROBE_PYTHON_GIL_H

@@ -207,3 +207,17 @@ def test_threads_of_a_container_init_keep_their_ids(python):
     assert set(names) == {1, 2, 3, 4}, names
     # Their names are found too, under the ids this side of the namespace.
     assert all(names.values()), names
+
+
+def test_subinterpreter_entered_from_another_thread_is_followed(tmp_path, python):
+    # On 3.8-3.11 entering a subinterpreter switches thread states without
+    # passing the GIL, so its switch count cannot prove the subinterpreter's
+    # thread at rest: its second phase must show up as long as its first.
+    stacks, r = collapsed_run(tmp_path, python, "subinterp_swap.py", "1.5", rate="1k")
+    if r.stdout.strip() == "skip":
+        pytest.skip(f"{python.label} has no run_string for subinterpreters")
+    assert r.stdout.startswith("phases"), r.stdout
+    one = sum(s.count for s in stacks if "phase_one" in function_names(s))
+    two = sum(s.count for s in stacks if "phase_two" in function_names(s))
+    assert one + two > 1500, (one, two)
+    assert abs(one - two) <= 0.2 * (one + two), (one, two)
