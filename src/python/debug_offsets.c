@@ -212,6 +212,7 @@ bool debug_offsets_to_layout(const void *table, size_t len, struct py_layout *ou
         .linetable_format = LINETABLE_LOCATIONS,
         .frame_via_cframe = false,
         .executable_is_stackref = v.minor >= 14,
+        .enters_with_own_tstate = true,
         .internal_owner_min = 3,
         .runtime.main_thread = OFFSET_NONE,
         .cframe.current_frame = OFFSET_NONE,

@@ -52,6 +52,11 @@ struct py_layout {
     bool frame_via_cframe;
     /* 3.14+ store f_executable as a tagged _PyStackRef. */
     bool executable_is_stackref;
+    /* 3.13+: a thread entering another interpreter runs there on a thread
+     * state of its own, with its own kernel id. Before, run_string swapped
+     * to the interpreter's first thread state, whose kernel id is that of
+     * whichever thread made the interpreter. */
+    bool enters_with_own_tstate;
     /* Frames whose owner is >= this value are interpreter-internal entry or
      * shim frames that have no Python function (OFFSET_NONE: no such frames). */
     uint32_t internal_owner_min;

@@ -31,6 +31,18 @@ struct sampler {
      * threads): those whose look needs the plan extended are looked at
      * again after one read of the extended plan for all of them. */
     uint32_t *deferred;             /* scratch: PY_MAX_THREADS */
+    /* One OS thread's thread states in several interpreters (nest_threads):
+     * for each thread of this sample, the thread state it entered its
+     * interpreter from, ID_NONE if none; and whether another was entered
+     * from it (it stands in that call: its stack is not the thread's whole). */
+    uint32_t *outer;                /* scratch: PY_MAX_THREADS */
+    bool *entering;                 /* scratch: PY_MAX_THREADS */
+    struct u64map outermost_by_tid; /* scratch: tid -> index into threads */
+    size_t thread_states_entered;   /* in this sample: not threads of their own */
+    /* Where the stack being looked at goes (stacks.h), and how the last
+     * thread sampled ended (sample_thread). */
+    struct stack_place place;
+    bool last_recorded;
     /* The GIL (python/gil.h): where this sample reads it, chosen by the
      * threads of the sample before (0: not read), and what it showed. Read
      * before the threads, it spares resting threads their frame pointers. */
@@ -142,12 +154,13 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     if (depth == 0)
         return ATTEMPT_OK;  /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
+    s->place.tid = thr->tid;
     /* The generation proof needs frames read before a late read of the
      * counter that shows the sample's value: pages fetched on demand come
      * after it; a second look reads the counter again, after its frames. */
     bool from_plan = s->snap.stats.misses == misses_before &&
                      (!second_look || generation_unmoved(s));
-    enum resolve_status rs = stack_resolver_add(&s->resolver, thr->tid, s->frames, depth,
+    enum resolve_status rs = stack_resolver_add(&s->resolver, &s->place, s->frames, depth,
                                                 truncated, from_plan, &end, weight_ns);
     switch (rs) {
     case RESOLVE_OK:
@@ -162,7 +175,7 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
         *error = SAMPLE_ERROR_NOT_CODE;
         return ATTEMPT_FAILED;
     }
-    s->profile->stats.thread_samples++;
+    s->profile->stats.thread_samples += s->place.record;
     s->profile->stats.truncated += truncated;
     return ATTEMPT_OK;
 }
@@ -270,6 +283,7 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
     }
     if (a != ATTEMPT_OK && a != ATTEMPT_GONE)
         count_error(s->profile, error);
+    s->last_recorded = a == ATTEMPT_OK;
     return a != ATTEMPT_GONE;
 }
 
@@ -324,6 +338,7 @@ static bool sample_or_repeat(struct sampler *s, struct py_thread *thr, uint64_t 
     }
     uint64_t recorded_before = p->stats.thread_samples;
     uint32_t before = thr->tid ? stack_resolver_last_node(&s->resolver, thr->tid) : ID_NONE;
+    s->place = (struct stack_place){ .memo_key = thr->tid, .base = ID_NONE, .record = true };
     if (!sample_thread(s, thr, weight_ns, may_defer, deferred))
         return false;
     if (*deferred)
@@ -394,6 +409,88 @@ static void read_gil(struct sampler *s)
                                   s->gil.last_holder);
 }
 
+/* How many thread states of this sample have the kernel id of one listed
+ * before, in another interpreter: they are not threads of their own. */
+static size_t count_entered(struct sampler *s, size_t count)
+{
+    size_t n = 0;
+    u64map_clear(&s->outermost_by_tid);
+    for (size_t i = 0; i < count; i++) {
+        const struct py_thread *thr = &s->threads[i];
+        uint32_t first = thr->tid ? u64map_get(&s->outermost_by_tid, thr->tid) : ID_NONE;
+        if (first == ID_NONE && thr->tid)
+            u64map_put(&s->outermost_by_tid, thr->tid, (uint32_t)i);
+        n += first != ID_NONE && s->threads[first].interp != thr->interp;
+    }
+    return n;
+}
+
+/*
+ * Find the OS threads with a thread state in more than one interpreter that
+ * runs Python. A thread that enters another interpreter (a subinterpreter's
+ * exec or run_string) gets a thread state there, and the one it came from
+ * stands in the call that entered: the same kernel id, each in its own
+ * interpreter's list. The interpreters are listed newest first, and a
+ * thread enters newer ones from older ones, so each thread state of such a
+ * thread was entered from the one listed after it. Thread states with the
+ * same id in one interpreter are left alone, and so is every thread state
+ * where the kernel id need not be the running thread's (layout.h,
+ * enters_with_own_tstate): nested under the wrong thread's stack, a
+ * subinterpreter's frames would make calls no thread made.
+ */
+static void nest_threads(struct sampler *s, size_t count, size_t interpreters)
+{
+    for (size_t i = 0; i < count; i++) {
+        s->outer[i] = ID_NONE;
+        s->entering[i] = false;
+    }
+    s->thread_states_entered = 0;
+    if (interpreters < 2 || !s->target->layout.enters_with_own_tstate)
+        return;
+    s->thread_states_entered = count_entered(s, count);
+    u64map_clear(&s->outermost_by_tid);
+    for (size_t i = 0; i < count; i++) {
+        const struct py_thread *thr = &s->threads[i];
+        if (!thr->leaf_frame || !thr->tid)
+            continue;
+        uint32_t inner = u64map_get(&s->outermost_by_tid, thr->tid);
+        if (inner != ID_NONE && s->threads[inner].interp == thr->interp)
+            continue;
+        if (inner != ID_NONE) {
+            s->outer[inner] = (uint32_t)i;
+            s->entering[i] = true;
+        }
+        u64map_put(&s->outermost_by_tid, thr->tid, (uint32_t)i);
+    }
+}
+
+/*
+ * Sample the OS thread whose innermost thread state is threads[inner]: from
+ * the outermost, each thread state's stack hangs from the one before's, and
+ * the innermost's, the whole of it, is recorded. If one cannot be read, the
+ * thread's stack is an error (counted once). false if the target is gone.
+ */
+static bool sample_nested(struct sampler *s, uint32_t inner, uint64_t weight_ns)
+{
+    uint32_t chain[PY_MAX_INTERPRETERS] = { inner };
+    size_t n = 1;
+    for (uint32_t i = s->outer[inner]; i != ID_NONE && n < PY_MAX_INTERPRETERS; i = s->outer[i])
+        chain[n++] = i;
+    uint32_t base = ID_NONE;
+    while (n-- > 0) {
+        struct py_thread *thr = &s->threads[chain[n]];
+        s->place = (struct stack_place){ .memo_key = NESTED_MEMO_KEY | thr->tstate,
+                                         .base = base, .record = n == 0, .leaf = base };
+        bool deferred;
+        if (!sample_thread(s, thr, weight_ns, false, &deferred))
+            return false;
+        if (!s->last_recorded)
+            return true;
+        base = s->place.leaf;
+    }
+    return true;
+}
+
 /*
  * Sample each thread that runs Python. Those that need the plan extended
  * (at the first sample, every thread; at a GIL self-check, every resting
@@ -408,7 +505,7 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
 {
     size_t pending = 0;
     for (size_t i = 0; i < count; i++)
-        if (s->threads[i].leaf_frame)
+        if (s->threads[i].leaf_frame && !s->entering[i] && s->outer[i] == ID_NONE)
             s->deferred[pending++] = (uint32_t)i;
     /* Round 0 is every thread's first look; each later one follows a read
      * of the extended plan, and the last lets no thread wait for another. */
@@ -427,6 +524,10 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
         }
         pending = still;
     }
+    for (size_t i = 0; i < count; i++)
+        if (s->outer[i] != ID_NONE && !s->entering[i] &&
+            !sample_nested(s, (uint32_t)i, weight_ns))
+            return false;
     return true;
 }
 
@@ -446,13 +547,15 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
                                              &count, &gen, &interpreters, thread_at_rest, s);
     stack_resolver_begin_sample(&s->resolver, &gen);
     settle_gil(s, ts, count, interpreters);
+    nest_threads(s, count, interpreters);
     bool alive = ts != THREADS_GONE;
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
     size_t known_threads = p->tree.nthreads;
     alive = alive && sample_threads(s, count, weight_ns);
-    if (count > p->stats.max_threads)
-        p->stats.max_threads = (uint32_t)count;
+    size_t os_threads = count - s->thread_states_entered;
+    if (os_threads > p->stats.max_threads)
+        p->stats.max_threads = (uint32_t)os_threads;
     snapshot_end(&s->snap);
     /* Threads first seen in this round get their OS names now, after every
      * read of the round: /proc is slow next to a sample. */
@@ -479,6 +582,9 @@ static void sampler_init(struct sampler *s, struct py_target *t, struct profile 
     s->threads = xmalloc(PY_MAX_THREADS * sizeof(*s->threads));
     s->frames = xmalloc(PY_MAX_STACK_DEPTH * sizeof(*s->frames));
     s->deferred = xmalloc(PY_MAX_THREADS * sizeof(*s->deferred));
+    s->outer = xmalloc(PY_MAX_THREADS * sizeof(*s->outer));
+    s->entering = xmalloc(PY_MAX_THREADS * sizeof(*s->entering));
+    u64map_init(&s->outermost_by_tid);
     s->wait_random = random_seed(clock_now_ns());
     s->usage_known = getrusage(RUSAGE_SELF, &s->usage_at_start) == 0;
 }
@@ -528,6 +634,9 @@ static void sampler_free(struct sampler *s)
     free(s->threads);
     free(s->frames);
     free(s->deferred);
+    free(s->outer);
+    free(s->entering);
+    u64map_free(&s->outermost_by_tid);
 }
 
 struct sampler *sampler_new(struct py_target *target, struct profile *profile)

@@ -62,6 +62,7 @@ static struct stack_memo *memo_for(struct stack_resolver *r, uint64_t tid)
         i = (uint32_t)r->nmemos++;
         memset(&r->memos[i], 0, sizeof(r->memos[i]));
         r->memos[i].tid = tid;
+        r->memos[i].base = ID_NONE;
         u64map_put(&r->memo_by_tid, tid, i);
     }
     r->memos[i].last_sample = r->sample_no;
@@ -200,9 +201,9 @@ static uint32_t frame_symbol(struct stack_resolver *r, struct py_code *code, int
 /* How many root-side frames of this stack equal the memo's and can be reused. */
 static size_t common_prefix(struct stack_resolver *r, const struct stack_memo *m,
                             const struct raw_frame *frames, size_t depth,
-                            enum identity_proof proof)
+                            enum identity_proof proof, uint32_t base)
 {
-    if (m->code_epoch != r->codes->epoch)
+    if (m->code_epoch != r->codes->epoch || m->base != base)
         return 0;
     size_t n = MIN(depth, (size_t)m->depth);
     uint64_t validated = 0;     /* recursion repeats a code object: check it once */
@@ -279,18 +280,18 @@ static bool has_returned_frame(const struct stack_resolver *r, const struct stac
     return false;
 }
 
-enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
+enum resolve_status stack_resolver_add(struct stack_resolver *r, struct stack_place *place,
                                        const struct raw_frame *frames, size_t depth,
                                        bool truncated, bool from_plan,
                                        const struct stack_end_check *end, uint64_t ns)
 {
     struct calltree *tree = &r->profile->tree;
-    struct stack_memo *m = memo_for(r, tid);
+    struct stack_memo *m = memo_for(r, place->memo_key);
     uint32_t epoch = r->codes->epoch;
     enum identity_proof proof = !from_plan ? PROOF_BY_READING
                                 : r->sample_no % GENERATION_SELF_CHECK_SAMPLES == 0 ? PROOF_SELF_CHECK
                                                                                    : PROOF_BY_GENERATION;
-    uint32_t parent = calltree_root(tree, tid);
+    uint32_t parent = place->base != ID_NONE ? place->base : calltree_root(tree, place->tid);
     uint64_t misses_before = r->snap->stats.misses, decoded_before = r->codes->stats.decoded;
     size_t common = 0;
     if (truncated) {
@@ -298,7 +299,7 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
         parent = calltree_child(tree, parent, r->profile->truncated_frame);
         m->depth = 0;
     } else {
-        common = common_prefix(r, m, frames, depth, proof);
+        common = common_prefix(r, m, frames, depth, proof, place->base);
         if (common)
             parent = m->frames[common - 1].node;
     }
@@ -341,8 +342,11 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
      * the frames before that point may be stale: start afresh next time. */
     m->depth = status != RESOLVE_OK || truncated || epoch != r->codes->epoch ? 0 : (uint32_t)depth;
     m->code_epoch = r->codes->epoch;
-    if (status == RESOLVE_OK)
+    m->base = place->base;
+    if (status == RESOLVE_OK && place->record)
         calltree_add(tree, parent, 1, ns);
+    if (status == RESOLVE_OK)
+        place->leaf = parent;
     return status;
 }
 

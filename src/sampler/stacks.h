@@ -48,7 +48,9 @@ struct stack_still {
 };
 
 struct stack_memo {
-    uint64_t tid;
+    uint64_t tid;               /* its key: a tid, or a nested thread state's
+                                   (stack_place) */
+    uint32_t base;              /* the node its stack hung from (stack_place) */
     struct stack_still still;   /* valid if has_still */
     bool has_still;
     bool still_confirmed;       /* the same stack read twice under it */
@@ -82,6 +84,25 @@ void stack_resolver_free(struct stack_resolver *r);
 /* Call at the start of each sample, with the sample's code generation. */
 void stack_resolver_begin_sample(struct stack_resolver *r, const struct code_generation *gen);
 
+/*
+ * Where a stack goes in the call tree. A thread that entered another
+ * interpreter has a thread state in each, and the ones it came from stand
+ * in the calls that entered the next: one OS thread, one stack, made of
+ * theirs, outermost first. Each but the innermost only makes its path
+ * (`record` false), which the next hangs from (`base`); each is compared
+ * with a memo of its own (`memo_key`), as its path depends on the base.
+ */
+struct stack_place {
+    uint64_t tid;           /* whose root the stack hangs from */
+    uint64_t memo_key;      /* tid, or NESTED_MEMO_KEY | its thread state */
+    uint32_t base;          /* the node it hangs from; ID_NONE: tid's root */
+    bool record;            /* add the sample (else only make its path) */
+    uint32_t leaf;          /* out: its innermost node, on RESOLVE_OK */
+};
+
+/* Marks the memo key of a stack placed under another's (no tid has it). */
+#define NESTED_MEMO_KEY (UINT64_C(1) << 63)
+
 enum resolve_status {
     RESOLVE_OK,
     RESOLVE_NOT_CODE,       /* a frame's code object is not (or no longer) one */
@@ -94,7 +115,8 @@ enum resolve_status {
 };
 
 /*
- * Record frames[0..depth) (innermost first) of thread `tid`, weighted `ns`.
+ * Record frames[0..depth) (innermost first) where `place` says, weighted
+ * `ns`.
  * `truncated` marks a stack cut at the depth limit; `from_plan` says every
  * frame came from the sample's batched read (none fetched on demand later),
  * which the generation proof requires. `end`, if wanted, is checked against
@@ -112,7 +134,7 @@ enum resolve_status {
  * is RESOLVE_NEWS, and the next look, which reads frames and identities
  * again, must find the identity now known.
  */
-enum resolve_status stack_resolver_add(struct stack_resolver *r, uint64_t tid,
+enum resolve_status stack_resolver_add(struct stack_resolver *r, struct stack_place *place,
                                        const struct raw_frame *frames, size_t depth,
                                        bool truncated, bool from_plan,
                                        const struct stack_end_check *end, uint64_t ns);

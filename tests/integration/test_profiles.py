@@ -221,3 +221,48 @@ def test_subinterpreter_entered_from_another_thread_is_followed(tmp_path, python
     two = sum(s.count for s in stacks if "phase_two" in function_names(s))
     assert one + two > 1500, (one, two)
     assert abs(one - two) <= 0.2 * (one + two), (one, two)
+
+
+def test_subinterpreter_stack_is_nested_in_its_thread(tmp_path, python):
+    # A thread that entered a subinterpreter has a thread state in both
+    # interpreters: one thread, one stack per sample, the subinterpreter's
+    # frames on top of the call that entered it.
+    if python.minor < 13:
+        pytest.skip("before 3.13 the subinterpreter's thread state may carry another "
+                    "thread's id: strobe does not nest it (layout.h)")
+    stacks, r = collapsed_run(tmp_path, python, "subinterp_nested.py", "1.5", rate="1k")
+    if r.stdout.strip() == "skip":
+        pytest.skip(f"{python.label} has no run_string for subinterpreters")
+    assert r.stdout.strip() == "done", r.stdout
+    captured, _ = captured_samples(r.stderr)
+    assert {s.tid for s in stacks} == {stacks[0].tid}, stacks[:5]
+    assert sum(s.count for s in stacks) <= captured, (captured, r.stderr)
+    sub = [s for s in stacks if "sub_spin" in function_names(s)]
+    main = sum(s.count for s in stacks if "main_spin" in function_names(s))
+    in_sub = sum(s.count for s in sub)
+    assert in_sub > 500 and main > 500, (in_sub, main)
+    for s in sub:
+        names = function_names(s)
+        assert names[:4] == ["<module>", "main", "enter_sub", "<module>"], names
+    # enter_sub's own time is the subinterpreter's, not its own.
+    alone = sum(s.count for s in stacks if function_names(s)[-1] == "enter_sub")
+    assert alone <= 0.05 * in_sub, (alone, in_sub)
+
+
+def test_subinterpreter_entered_by_another_thread_is_not_nested_elsewhere(tmp_path, python):
+    # The interpreter's maker spins while another thread runs in it: no stack
+    # may show one under the other (before 3.13 the subinterpreter's thread
+    # state carries the maker's id; the two must still not be joined).
+    stacks, r = collapsed_run(tmp_path, python, "subinterp_nested.py", "1.5", "across",
+                              rate="1k")
+    if r.stdout.strip() == "skip":
+        pytest.skip(f"{python.label} has no run_string for subinterpreters")
+    assert r.stdout.strip() == "done", r.stdout
+    sub = [s for s in stacks if "sub_spin" in function_names(s)]
+    assert sum(s.count for s in sub) > 500, stacks[:5]
+    for s in sub:
+        assert "main_spin" not in function_names(s), function_names(s)
+        if python.minor >= 13:
+            assert "enter_sub" in function_names(s), function_names(s)
+        else:   # a stack of its own, under whichever thread's id
+            assert s.frames[0].file == "<string>", s.frames
