@@ -18,6 +18,7 @@ void calltree_free(struct calltree *t)
     free(t->nodes);
     free(t->threads);
     free(t->log.items);
+    free(t->round.nodes);
     u64map_free(&t->children);
     u64map_free(&t->thread_roots);
     memset(t, 0, sizeof(*t));
@@ -111,4 +112,31 @@ void calltree_log_sample(struct calltree *t, uint32_t node, uint64_t ns)
     struct calltree_log *log = &t->log;
     log->items = xgrow(log->items, &log->cap, log->count + 1, sizeof(*log->items));
     log->items[log->count++] = (struct calltree_sample){ node, ns };
+}
+
+void calltree_round_note(struct calltree *t, uint32_t node)
+{
+    struct calltree_round *r = &t->round;
+    r->nodes = xgrow(r->nodes, &r->cap, r->count + 1, sizeof(*r->nodes));
+    r->nodes[r->count++] = node;
+}
+
+void calltree_round_begin(struct calltree *t)
+{
+    t->round.count = 0;
+    t->round.log_start = t->log.count;
+    t->round.open = true;
+}
+
+void calltree_round_end(struct calltree *t, uint64_t ns)
+{
+    struct calltree_round *r = &t->round;
+    r->open = false;
+    if (!ns)
+        return;
+    for (size_t i = 0; i < r->count; i++)
+        t->nodes[r->nodes[i]].self_ns += ns;
+    if (t->log.enabled)
+        for (size_t i = r->log_start; i < t->log.count; i++)
+            t->log.items[i].ns += ns;
 }

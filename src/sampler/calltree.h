@@ -49,6 +49,16 @@ struct calltree_log {
     bool enabled;
 };
 
+/* The samples of the round being taken, between calltree_round_begin and
+ * calltree_round_end: a round's time is only known once its reads are done
+ * (sampler.c), and is then added to each of them. */
+struct calltree_round {
+    uint32_t *nodes;
+    size_t count, cap;
+    size_t log_start;       /* log.count when the round began */
+    bool open;
+};
+
 struct calltree {
     struct call_node *nodes;
     size_t count, cap;
@@ -57,6 +67,7 @@ struct calltree {
     struct u64map children;     /* (parent << 32 | frame) -> node */
     struct u64map thread_roots; /* tid -> thread index */
     struct calltree_log log;
+    struct calltree_round round;
 };
 
 void calltree_init(struct calltree *t);
@@ -66,6 +77,7 @@ void calltree_free(struct calltree *t);
 uint32_t calltree_root(struct calltree *t, uint64_t tid);
 
 void calltree_log_sample(struct calltree *t, uint32_t node, uint64_t ns);
+void calltree_round_note(struct calltree *t, uint32_t node);
 
 static inline void calltree_add(struct calltree *t, uint32_t node, uint64_t samples, uint64_t ns)
 {
@@ -73,7 +85,15 @@ static inline void calltree_add(struct calltree *t, uint32_t node, uint64_t samp
     t->nodes[node].self_ns += ns;
     if (unlikely(t->log.enabled))
         calltree_log_sample(t, node, ns);
+    if (t->round.open)
+        calltree_round_note(t, node);
 }
+
+/* Open a round: the samples added until calltree_round_end are its. */
+void calltree_round_begin(struct calltree *t);
+/* Close it, adding `ns` more to each of its samples (and to their entries
+ * in the log, which is drained between rounds). */
+void calltree_round_end(struct calltree *t, uint64_t ns);
 
 uint32_t calltree_new_child(struct calltree *t, uint32_t parent, uint32_t frame);
 

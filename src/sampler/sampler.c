@@ -697,7 +697,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         profile->stats.start_ns = now;
         profile->stats.start_unix_ns = clock_unix_ns();
     }
-    uint64_t previous = now;
+    uint64_t previous = now;    /* the moment the previous sample stands at */
     uint64_t stop_ns = opts->duration_ns ? profile->stats.start_ns + opts->duration_ns : 0;
     struct missed_so_far missed = { profile->stats.missed, profile->stats.missed_waiting };
     enum stop_reason reason;
@@ -720,7 +720,19 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
             continue;   /* woken early by a signal */
         if (now - timer.next_ns > profile->costs.late_threshold_ns)
             profile->costs.late_samples++;
-        if (!sample_once(&s, now - previous)) {
+        /* A sample stands for the time since the one before, each taken at
+         * the middle of its reads, where its stacks were proved (README,
+         * "How it works"): the time a read took is only known once it is
+         * done, so its first half is added to this round's stacks then.
+         * Weighing by the time since the previous read began instead gave
+         * a slow read's whole time (a deep stack's, or one that failed as
+         * it unwound) to the stack after it. */
+        calltree_round_begin(&profile->tree);
+        bool alive = sample_once(&s, now - previous);
+        uint64_t done = clock_now_ns();
+        uint64_t to_middle = (done - now) / 2;
+        calltree_round_end(&profile->tree, alive ? to_middle : 0);
+        if (!alive) {
             /* Gone, or still there but no longer ours to read: it exec'd a
              * program that raised its privileges (setuid). */
             reason = target->remote.denied ? STOP_READ_FAILED : STOP_EXITED;
@@ -729,7 +741,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         profile->stats.samples++;
         if (profile->stats.thread_samples == 1)
             py_target_refine_version(target);   /* the interpreter is up */
-        previous = now;
+        previous = now + to_middle;
         /* The sample took its time (or strobe was stopped meanwhile): a
          * stop found at the top of the loop ends the profile now, not when
          * this sample began, as the slots skipped up to now are counted. */
