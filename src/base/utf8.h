@@ -8,15 +8,33 @@
 
 #include <stddef.h>
 
+/* The range a character's second byte must lie in, given its first
+ * (Unicode's table of well-formed byte sequences): narrower than any
+ * continuation byte after E0 and F0 (which would be overlong), ED (a
+ * surrogate) and F4 (past U+10FFFF). */
+static inline void utf8_second_byte_range(unsigned char lead, unsigned char *lo,
+                                          unsigned char *hi)
+{
+    *lo = lead == 0xe0 ? 0xa0 : lead == 0xf0 ? 0x90 : 0x80;
+    *hi = lead == 0xed ? 0x9f : lead == 0xf4 ? 0x8f : 0xbf;
+}
+
 /* Length of the well-formed UTF-8 character at s (n > 0 bytes left), or 0
- * if there is none (a stray or cut-off byte, an overlong two-byte form). */
+ * if there is none (a stray or cut-off byte, an overlong form, a surrogate,
+ * a code point past U+10FFFF). */
 static inline size_t utf8_char_len(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || len > n || (len == 2 && s[0] < 0xc2))
+    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+               : (s[0] & 0xf0) == 0xe0 ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
         return 0;
-    for (size_t i = 1; i < len; i++)
+    if (len == 1)
+        return 1;
+    unsigned char lo, hi;
+    utf8_second_byte_range(s[0], &lo, &hi);
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
     return len;

@@ -3,6 +3,7 @@
 output), strobe ends cleanly or carries on, writes what it collected, and
 never touches the target beyond reading it."""
 
+import json
 import os
 import signal
 import subprocess
@@ -206,3 +207,19 @@ def test_killed_strobe_leaves_no_temporary_recording(tmp_path):
         proc.kill()
         proc.wait()
     assert not [p for p in os.listdir(tmp_path) if p.startswith("strobe-recording-")]
+
+
+def test_thread_names_that_are_not_utf8_come_out_as_utf8(tmp_path):
+    # The target names its threads: bytes shaped like UTF-8 that are not
+    # (a surrogate, a code point past U+10FFFF) must not reach the output.
+    out = tmp_path / "profile.json"
+    proc = start_workload(newest(), "hostile_names.py", "30")
+    try:
+        r = run_strobe("attach", proc.pid, "-d", "0.5", "--speedscope", "-o", out)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    profile = json.loads(out.read_bytes().decode("utf-8"))
+    names = [p["name"] for p in profile["profiles"]]
+    assert any(name.startswith("s??? b???? (tid ") for name in names), names

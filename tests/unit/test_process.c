@@ -1,7 +1,7 @@
 /*
  * test_process.c — facts read from /proc about a real process (this one):
- * thread names, which the kernel stores as raw bytes and strobe must turn
- * into valid UTF-8 without control characters.
+ * thread names, which the kernel stores as raw bytes (the target sets
+ * them) and strobe must turn into valid UTF-8 without control characters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +36,20 @@ static void test_thread_names(void **state)
     assert_string_equal(name, "a??b");
     name_of_this_thread("abcdefghijklmn\xc3\xb6", name, sizeof(name));
     assert_string_equal(name, "abcdefghijklmn?");
+    /* Byte sequences shaped like UTF-8 that are not UTF-8 (a surrogate,
+     * past U+10FFFF, overlong forms, a lead byte past F4) are '?' each,
+     * however they are cut; the characters at the edges of the ranges are
+     * kept. */
+    name_of_this_thread("s\xed\xa0\x80", name, sizeof(name));
+    assert_string_equal(name, "s???");
+    name_of_this_thread("b\xf4\x90\x80\x80", name, sizeof(name));
+    assert_string_equal(name, "b????");
+    name_of_this_thread("o\xe0\x80\xaf\xf0\x8f\xbf\xbf", name, sizeof(name));
+    assert_string_equal(name, "o???????");
+    name_of_this_thread("\xf5\x80\x80\x80", name, sizeof(name));
+    assert_string_equal(name, "????");
+    name_of_this_thread("\xed\x9f\xbf\xe0\xa0\x80\xf4\x8f\xbf\xbf", name, sizeof(name));
+    assert_string_equal(name, "\xed\x9f\xbf\xe0\xa0\x80\xf4\x8f\xbf\xbf");
     /* Too small a buffer cuts at a character boundary. */
     char small[4];
     name_of_this_thread("\xc3\xb6\xc3\xb6", small, sizeof(small));

@@ -1,0 +1,37 @@
+"""Names a profiler shows that the target chose itself: a thread named with
+bytes that look like UTF-8 but are not (the kernel keeps any bytes).
+Usage: hostile_names.py SECONDS   (prints "ready" once named and running)
+"""
+import ctypes
+import sys
+import threading
+import time
+
+PR_SET_NAME = 15
+# An encoded surrogate, then a code point past U+10FFFF.
+THREAD_NAME = b"s\xed\xa0\x80 b\xf4\x90\x80\x80"
+
+
+def spin(deadline):
+    while time.monotonic() < deadline:
+        pass
+
+
+def worker(named, deadline):
+    ctypes.CDLL(None).prctl(PR_SET_NAME, THREAD_NAME, 0, 0, 0)
+    named.set()
+    spin(deadline)
+
+
+def main(seconds):
+    deadline = time.monotonic() + seconds
+    named = threading.Event()
+    thread = threading.Thread(target=worker, args=(named, deadline))
+    thread.start()
+    named.wait()
+    print("ready", flush=True)
+    thread.join()
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]))
