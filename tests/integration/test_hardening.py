@@ -223,3 +223,19 @@ def test_thread_names_that_are_not_utf8_come_out_as_utf8(tmp_path):
     profile = json.loads(out.read_bytes().decode("utf-8"))
     names = [p["name"] for p in profile["profiles"]]
     assert any(name.startswith("s??? b???? (tid ") for name in names), names
+
+
+def test_control_characters_in_names_do_not_reach_the_output():
+    # A file name (any str the target chose) with a terminal's CSI (U+009B),
+    # a next-line control (U+0085) and a line separator (U+2028): each is
+    # '?' in the report, which stays one line per row.
+    proc = start_workload(newest(), "hostile_names.py", "30")
+    try:
+        r = run_strobe("attach", proc.pid, "-d", "0.5", "-l", "0")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert not set(r.stdout) & {"\x9b", "\x85", "\u2028"}, r.stdout
+    assert "evil?31m??.py:" in r.stdout, r.stdout
+    assert r.stdout.splitlines() == r.stdout.split("\n")[:-1]

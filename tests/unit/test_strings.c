@@ -52,6 +52,15 @@ static void test_invalid_code_points(void **state)
     const uint8_t ctrl[] = { 'a', '\n', 'b', 0x7f };
     unicode_to_utf8(ctrl, 4, 1, false, out, sizeof(out));
     assert_string_equal(out, "a?b?");
+    /* So would C1 controls (U+009B starts a terminal's escape sequence,
+     * U+0085 is a line break) and the line and paragraph separators; the
+     * characters next to them are kept. */
+    const uint8_t c1[] = { 0x9b, '3', '1', 'm', 0x85, 0x7e, 0xa0 };
+    unicode_to_utf8(c1, 7, 1, false, out, sizeof(out));
+    assert_string_equal(out, "?31m?~\xc2\xa0");
+    const uint16_t separators[] = { 0x2027, 0x2028, 0x2029, 0x202a };
+    unicode_to_utf8(separators, 4, 2, false, out, sizeof(out));
+    assert_string_equal(out, "\xe2\x80\xa7??\xe2\x80\xaa");
 }
 
 static void test_truncation_keeps_whole_characters(void **state)

@@ -1,5 +1,7 @@
 """Names a profiler shows that the target chose itself: a thread named with
-bytes that look like UTF-8 but are not (the kernel keeps any bytes).
+bytes that look like UTF-8 but are not (the kernel keeps any bytes), and
+a function whose file name holds a terminal's CSI, a next-line control and
+a line separator (a code object's file name can be any str).
 Usage: hostile_names.py SECONDS   (prints "ready" once named and running)
 """
 import ctypes
@@ -10,11 +12,15 @@ import time
 PR_SET_NAME = 15
 # An encoded surrogate, then a code point past U+10FFFF.
 THREAD_NAME = b"s\xed\xa0\x80 b\xf4\x90\x80\x80"
-
-
+FILE_NAME = "evil\x9b31m\x85\u2028.py"
+SPIN = """
 def spin(deadline):
-    while time.monotonic() < deadline:
+    while monotonic() < deadline:
         pass
+"""
+namespace = {"monotonic": time.monotonic}
+exec(compile(SPIN, FILE_NAME, "exec"), namespace)
+spin = namespace["spin"]
 
 
 def worker(named, deadline):
