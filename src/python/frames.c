@@ -10,9 +10,6 @@
 #define FRAME_ALIGN 8
 /* _PyStackRef tag bits (3.14+); objects are at least 8-byte aligned. */
 #define STACKREF_TAG_MASK ((uint64_t)7)
-/* Internal frames between two Python frames are few; bound the walk so a
- * corrupt chain of "internal" frames cannot run forever. */
-#define MAX_INTERNAL_FRAMES_PER_FRAME 4
 /* _PyFrameOwner: the frame lives on its thread's data stack. */
 #define OWNED_BY_THREAD 0
 
@@ -229,7 +226,8 @@ static enum walk_status check_caller(const struct py_layout *l, struct snapshot 
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
                                 size_t max, size_t *depth, bool *verified,
-                                struct stack_end_check *end, bool *middle_used)
+                                struct stack_end_check *end, bool *middle_used,
+                                size_t *steps_left)
 {
     /* The layout facts used per frame, in locals: this loop runs for every
      * frame of every thread of every sample. */
@@ -247,7 +245,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     struct cycle_check cycle;
     cycle_check_init(&cycle);
     size_t n = 0, steps = 0;
-    size_t max_steps = max * MAX_INTERNAL_FRAMES_PER_FRAME + MAX_INTERNAL_FRAMES_PER_FRAME;
+    size_t max_steps = MIN(py_walk_steps(max), *steps_left);
     *depth = 0;
     *verified = true;
     *middle_used = false;
@@ -257,9 +255,12 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         if (cycle_check_step(&cycle, addr))
             return WALK_CYCLE;
         if (steps >= max_steps) {
+            /* No Python frame that far: the chain does not end, or runs
+             * through frames walked already (another thread's). */
             *depth = n;
-            return WALK_TRUNCATED;
+            return n ? WALK_TRUNCATED : WALK_CYCLE;
         }
+        --*steps_left;
         const uint8_t *frame = snapshot_get(s, addr, read_size);
         if (!frame)
             return unreadable(s);

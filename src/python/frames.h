@@ -93,6 +93,16 @@
  * are marked truncated. */
 #define PY_MAX_STACK_DEPTH 16384
 
+/* Internal frames between two Python frames are few; bound the walk so a
+ * corrupt chain of "internal" frames cannot run forever. */
+#define MAX_INTERNAL_FRAMES_PER_FRAME 4
+
+/* Frames walked at most for a stack of up to `max` Python frames. */
+static inline size_t py_walk_steps(size_t max)
+{
+    return (max + 1) * MAX_INTERNAL_FRAMES_PER_FRAME;
+}
+
 /* raw_frame.stack_depth where the version does not tell. */
 #define STACK_DEPTH_UNKNOWN INT64_MIN
 /* raw_frame.cleared_offset where no copy showed the frame popped. */
@@ -154,10 +164,14 @@ struct stack_end_check {
  * check it by: the stack reached memory the plan did not cover, worth a
  * second look. *middle_used is true if a caller was checked by its third
  * copy: the stack holds only if `leaf` was the innermost frame from the
- * centre of the read until after that copy (py_thread_leaf_held). */
+ * centre of the read until after that copy (py_thread_leaf_held).
+ * Each frame visited takes one of *steps_left; when they run out, the
+ * stack is WALK_TRUNCATED (innermost frames kept), or WALK_CYCLE if no
+ * Python frame was found by then (as after py_walk_steps(max) frames). */
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
                                 size_t max, size_t *depth, bool *verified,
-                                struct stack_end_check *end, bool *middle_used);
+                                struct stack_end_check *end, bool *middle_used,
+                                size_t *steps_left);
 
 #endif

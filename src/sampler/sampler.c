@@ -54,6 +54,8 @@ struct sampler {
      * their random waits, and when the last one began. */
     uint64_t wait_random;
     uint64_t look_began_ns;
+    /* Frames the walks of this sample may still visit (try_thread). */
+    size_t walk_steps_left;
     /* strobe's resource usage when this sampler began (record_costs). */
     bool usage_known;
     struct rusage usage_at_start;
@@ -72,6 +74,16 @@ struct sampler {
 /* Reads of the extended plan shared by the threads that need it, at most,
  * in one sample (sample_threads). */
 #define SAMPLE_PLAN_ROUNDS 4
+/* Frames the walks of one sample visit, over all its threads, before
+ * each walk is cut short: several looks at a stack as deep as strobe
+ * keeps. Real stacks come nowhere near (the read plan holds 16 MiB); but
+ * thread states that all lead into one long chain of frames had one sample
+ * walk it again for each of thousands of threads, and look again: seconds
+ * or minutes, with memory for every frame read on demand. */
+#define SAMPLE_WALK_STEPS (4 * py_walk_steps(PY_MAX_STACK_DEPTH))
+/* Frames each walk still visits once those are spent, whoever spent them
+ * (the whole stack of most threads); each thread then gets one look. */
+#define SAMPLE_WALK_STEPS_SPENT 128
 /* A sample is late (profile_costs.late_samples) when it starts twice a
  * sleep's usual lateness after it was due, but at least the first and at
  * most the second of these (a start on a busy machine measures that
@@ -133,9 +145,11 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     bool verified, middle_used;
     uint64_t misses_before = s->snap.stats.misses;
     struct stack_end_check end;
+    size_t granted = MAX(s->walk_steps_left, SAMPLE_WALK_STEPS_SPENT), steps_left = granted;
     enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, &thr->bounds,
                                          s->frames, PY_MAX_STACK_DEPTH, &depth, &verified, &end,
-                                         &middle_used);
+                                         &middle_used, &steps_left);
+    s->walk_steps_left -= MIN(granted - steps_left, s->walk_steps_left);
     if (st == WALK_GONE)
         return ATTEMPT_GONE;
     if (st != WALK_OK && st != WALK_TRUNCATED) {
@@ -267,6 +281,8 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
     *deferred = false;
     for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
          looks++) {
+        if (s->walk_steps_left == 0)
+            break;      /* the sample's frames are spent: one look each */
         if (a != ATTEMPT_TORN && a != ATTEMPT_NEWS) {
             if (replanned)
                 break;  /* moved again, out of what was planned */
@@ -539,6 +555,7 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
     s->first_read = s->snap.reads;
+    s->walk_steps_left = SAMPLE_WALK_STEPS;
     s->gil_self_check = ++s->samples % GIL_SELF_CHECK_SAMPLES == 0;
     read_gil(s);
     size_t count = 0, interpreters = 0;
