@@ -164,13 +164,31 @@ static const void *serve(struct snapshot *s, struct snapshot_range *r, uint64_t 
     return s->buf + r->buf_offset + (addr - r->start);
 }
 
+/* The bytes if pages fetched on demand (miss i) hold them, else NULL. */
+static const void *from_miss(const struct snapshot *s, size_t i, uint64_t addr, size_t len)
+{
+    const struct snapshot_miss *m = &s->misses[i];
+    uint64_t end = m->page_start + ((uint64_t)m->npages << s->page_shift);
+    if (addr < m->page_start || addr + len > end)
+        return NULL;
+    return s->miss_buf + ((size_t)m->buf_page << s->page_shift) + (addr - m->page_start);
+}
+
+/* From the pages fetched on demand this sample: first those that served
+ * the last such request (a walk asks for neighbours), then the others. */
 static const void *from_misses(struct snapshot *s, uint64_t addr, size_t len)
 {
+    if (s->miss_hint < s->nmisses) {
+        const void *p = from_miss(s, s->miss_hint, addr, len);
+        if (p)
+            return p;
+    }
     for (size_t i = 0; i < s->nmisses; i++) {
-        const struct snapshot_miss *m = &s->misses[i];
-        uint64_t end = m->page_start + ((uint64_t)m->npages << s->page_shift);
-        if (addr >= m->page_start && addr + len <= end)
-            return s->miss_buf + ((size_t)m->buf_page << s->page_shift) + (addr - m->page_start);
+        const void *p = from_miss(s, i, addr, len);
+        if (p) {
+            s->miss_hint = i;
+            return p;
+        }
     }
     return NULL;
 }
@@ -179,6 +197,8 @@ static const void *from_misses(struct snapshot *s, uint64_t addr, size_t len)
 static void want(struct snapshot *s, uint64_t start, uint64_t end, uint64_t used_lo,
                  uint64_t used_hi, enum snapshot_phase phase, enum watch_kind kind)
 {
+    if (s->nwanted >= SNAPSHOT_MAX_WANTED)
+        return;     /* planned in a later sample, if still wanted then */
     s->wanted = xgrow(s->wanted, &s->wanted_cap, s->nwanted + 1, sizeof(*s->wanted));
     s->wanted[s->nwanted++] = (struct snapshot_interval){ start, end, used_lo, used_hi,
                                                           s->sample_no, s->next_rank++,

@@ -76,6 +76,12 @@
 #define SNAPSHOT_MAX_MISS_PAGES 2048
 /* Bytes no sample touched for this many samples leave the plan. */
 #define SNAPSHOT_KEEP_SAMPLES 64
+/* Requests remembered for the plan in one sample, at most. Thousands of
+ * threads that are new to the plan ask for a few hundred thousand; but
+ * thread states that all lead into the same frames ask for them again for
+ * each thread, without end but for this (a copy of each, twice, while the
+ * plan is rebuilt). */
+#define SNAPSHOT_MAX_WANTED ((size_t)1 << 19)
 /* Largest single request; larger objects are read with remote_read. */
 #define SNAPSHOT_MAX_REQUEST ((size_t)64 * 1024)
 /* Requests this close together (and at most a page apart) share an iovec:
@@ -171,6 +177,7 @@ struct snapshot {
      * to add to the plan. */
     struct snapshot_miss *misses;
     size_t nmisses, misses_cap;
+    size_t miss_hint;               /* the miss the last request fell in */
     uint8_t *miss_buf;              /* SNAPSHOT_MAX_MISS_PAGES pages, lazily allocated */
     size_t miss_pages_used;
     struct snapshot_interval *wanted;

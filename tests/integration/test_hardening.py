@@ -271,3 +271,13 @@ def test_thread_states_leading_into_one_long_chain_of_frames():
     assert peak_memory_mib(r.stderr) < 512, r.stderr
     assert "frame chain loops" in r.stdout.splitlines()[2], r.stdout
     assert "busy_main" in functions(r.stdout)
+
+
+def test_thousands_of_thread_states_leading_into_the_same_frames():
+    # 4000 fake threads share one chain of frames: each sample's walks are
+    # bounded, and so is what the read plan keeps of them (every frame read
+    # on demand was remembered again for each thread: 270 MB).
+    r, took = attach_to_fake_threads("chain", 4000)
+    assert took < 4, took
+    assert peak_memory_mib(r.stderr) < 128, r.stderr
+    assert "busy_main" in functions(r.stdout)
