@@ -54,8 +54,10 @@ struct sampler {
      * their random waits, and when the last one began. */
     uint64_t wait_random;
     uint64_t look_began_ns;
-    /* Frames the walks of this sample may still visit (try_thread). */
+    /* Frames the walks of this sample may still visit (try_thread), and
+     * second looks it may still take (sample_thread). */
     size_t walk_steps_left;
+    unsigned second_looks_left;
     /* strobe's resource usage when this sampler began (record_costs). */
     bool usage_known;
     struct rusage usage_at_start;
@@ -84,6 +86,13 @@ struct sampler {
 /* Frames each walk still visits once those are spent, whoever spent them
  * (the whole stack of most threads); each thread then gets one look. */
 #define SAMPLE_WALK_STEPS_SPENT 128
+/* Second looks, over all its threads, in one sample at most. Each reads
+ * the watched ranges again, or the whole plan. With the GIL, the stacks of
+ * one or two threads move while a sample reads them; but thousands of
+ * thread states whose stacks never hold still or never read (they lead
+ * into memory being rewritten, or into a frame chain that loops) had one
+ * sample read the plan again for each: gigabytes, and seconds. */
+#define SAMPLE_MAX_SECOND_LOOKS 64
 /* A sample is late (profile_costs.late_samples) when it starts twice a
  * sleep's usual lateness after it was due, but at least the first and at
  * most the second of these (a start on a busy machine measures that
@@ -292,6 +301,9 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
             }
             replanned = true;
         }
+        if (s->second_looks_left == 0)
+            break;      /* the sample's are spent: an error for this thread */
+        s->second_looks_left--;
         torn += a == ATTEMPT_TORN;
         if (!look_again(s, a, torn))
             return false;
@@ -556,6 +568,7 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
         return false;
     s->first_read = s->snap.reads;
     s->walk_steps_left = SAMPLE_WALK_STEPS;
+    s->second_looks_left = SAMPLE_MAX_SECOND_LOOKS;
     s->gil_self_check = ++s->samples % GIL_SELF_CHECK_SAMPLES == 0;
     read_gil(s);
     size_t count = 0, interpreters = 0;

@@ -281,3 +281,15 @@ def test_thousands_of_thread_states_leading_into_the_same_frames():
     assert took < 4, took
     assert peak_memory_mib(r.stderr) < 128, r.stderr
     assert "busy_main" in functions(r.stdout)
+
+
+def test_thousands_of_thread_states_whose_frames_never_read():
+    # 4000 fake threads, each leading into a frame that is its own caller:
+    # each got a read of the whole plan for itself in every sample (30 GB
+    # read per sample, seconds each). Second looks are few per sample now.
+    r, took = attach_to_fake_threads("cycle", 4000)
+    read_kib = float(re.search(r"bytes read\s+([\d.]+) KiB per sample", r.stderr).group(1))
+    assert read_kib < 2 * 1024 * 1024, r.stderr
+    assert took < 4, took
+    assert "frame chain loops" in r.stdout.splitlines()[2], r.stdout
+    assert "busy_main" in functions(r.stdout)
