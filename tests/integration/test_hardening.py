@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import (STROBE, captured_samples, newest, parse_report_rows, run_strobe,
+from conftest import (STROBE, captured_samples, newest, parse_collapsed, parse_report_rows,
+                      qualified, run_strobe,
                       start_workload, workload)
 
 
@@ -293,3 +294,38 @@ def test_thousands_of_thread_states_whose_frames_never_read():
     assert took < 4, took
     assert "frame chain loops" in r.stdout.splitlines()[2], r.stdout
     assert "busy_main" in functions(r.stdout)
+
+
+def test_a_target_scribbling_on_its_own_interpreter(tmp_path, python):
+    # While a thread waits on a lock, its frames, its code object's names
+    # and line table, the thread list and its frame pointer are made to
+    # hold garbage (hostile.py), at 100 kHz: strobe neither crashes nor
+    # stalls, counts what it cannot read as errors, keeps its output UTF-8,
+    # never hangs the waiting function on another caller, and still samples
+    # the healthy thread.
+    out = tmp_path / "stacks.txt"
+    r = run_strobe("run", "-r", "100k", "--collapsed", "-o", out, python.executable,
+                   workload("hostile.py"), "all", "1", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ready\ndone "), r.stdout
+    assert "Error rate: 0.00%" not in r.stderr, r.stderr
+    stacks = parse_collapsed(out.read_bytes().decode("utf-8"))
+    assert any(f.function == "healthy_spin" for s in stacks for f in s.frames)
+    outer = qualified(python, "Outer.outer")
+    lines = victim_lines()
+    for s in stacks:
+        names = [f.function for f in s.frames]
+        for at, f in enumerate(s.frames):
+            # Its name or its line may be garbage, not both at once.
+            if "im_fn" in f.function or (f.file.endswith("hostile.py") and f.line in lines
+                                         and f.function != outer):
+                assert at > 0 and names[at - 1] == outer, names
+
+
+def victim_lines():
+    """The lines of hostile.py's Victim.victim_fn, by number."""
+    with open(workload("hostile.py")) as f:
+        lines = f.read().splitlines()
+    first = next(n for n, line in enumerate(lines, 1) if "def victim_fn" in line)
+    last = next(n for n, line in enumerate(lines, 1) if n > first and "return 0" in line)
+    return range(first, last + 1)
