@@ -1,12 +1,35 @@
 /*
  * utf8.h — recognising well-formed UTF-8, for text strobe did not make
  * (thread names from the kernel, source files from disk) that must come
- * out as valid UTF-8.
+ * out as valid UTF-8, and the control characters that must not come out
+ * in line-based output.
  */
 #ifndef STROBE_BASE_UTF8_H
 #define STROBE_BASE_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Control characters: C0 and DEL, and C1 (U+0080-U+009F), which a
+ * terminal obeys as well (U+009B is CSI, the start of an escape sequence)
+ * and Unicode counts as line breaks (U+0085); and the line and paragraph
+ * separators, line breaks to Unicode, as to Python's str.splitlines. */
+#define UNICODE_C0_END 0x20u
+#define UNICODE_DEL 0x7Fu
+#define UNICODE_C1_FIRST 0x80u
+#define UNICODE_C1_LAST 0x9Fu
+#define UNICODE_LINE_SEPARATOR 0x2028u
+#define UNICODE_PARAGRAPH_SEPARATOR 0x2029u
+
+/* Would the code point act on a terminal or end a line of output? */
+static inline bool unicode_is_control(uint32_t cp)
+{
+    return cp < UNICODE_C0_END || cp == UNICODE_DEL ||
+           (cp >= UNICODE_C1_FIRST && cp <= UNICODE_C1_LAST) ||
+           cp == UNICODE_LINE_SEPARATOR || cp == UNICODE_PARAGRAPH_SEPARATOR;
+}
 
 /* The range a character's second byte must lie in, given its first
  * (Unicode's table of well-formed byte sequences): narrower than any
@@ -38,6 +61,41 @@ static inline size_t utf8_char_len(const unsigned char *s, size_t n)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
     return len;
+}
+
+/* The code point of the well-formed character of `len` bytes at s: the
+ * lead byte's payload (its mask by length), then 6 bits per continuation. */
+static inline uint32_t utf8_decode(const unsigned char *s, size_t len)
+{
+    static const unsigned char lead_bits[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+    uint32_t cp = s[0] & lead_bits[len];
+    for (size_t i = 1; i < len; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Bytes not from strobe (a thread's name from the kernel) as text
+ * for line-based output: whole well-formed characters that are no
+ * control character, '?' for each one that is and for each stray byte. At
+ * most outlen - 1 bytes and a NUL; returns the length. */
+static inline size_t utf8_clean(const unsigned char *raw, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t c = utf8_char_len(raw + i, len - i);
+        bool keep = c && !unicode_is_control(utf8_decode(raw + i, c));
+        size_t width = keep ? c : 1;
+        if (o + width >= outlen)
+            break;
+        if (keep)
+            memcpy(out + o, raw + i, c);
+        else
+            out[o] = '?';
+        o += width;
+        i += c ? c : 1;
+    }
+    out[o] = '\0';
+    return o;
 }
 
 #endif

@@ -273,24 +273,10 @@ void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen)
     unsigned char raw[64];
     ssize_t n = read(fd, raw, sizeof(raw));
     close(fd);
-    /* The kernel cuts names at 15 bytes, maybe inside a character: keep
-     * printable ASCII and whole UTF-8 characters, '?' for anything else. */
-    size_t len = n > 0 ? (size_t)n : 0, o = 0;
+    /* The kernel cuts names at 15 bytes, maybe inside a character, and
+     * keeps any bytes the target chose, controls and line breaks too. */
+    size_t len = n > 0 ? (size_t)n : 0;
     while (len && (raw[len - 1] == '\n' || raw[len - 1] == '\0'))
         len--;
-    for (size_t i = 0; i < len;) {
-        size_t c = utf8_char_len(raw + i, len - i);
-        if (c == 1 && (raw[i] < 0x20 || raw[i] == 0x7f))
-            c = 0;
-        size_t width = c ? c : 1;
-        if (o + width >= outlen)
-            break;
-        if (c)
-            memcpy(out + o, raw + i, c);
-        else
-            out[o] = '?';
-        o += width;
-        i += width;
-    }
-    out[o] = '\0';
+    utf8_clean(raw, len, out, outlen);
 }

@@ -3,6 +3,8 @@
  */
 #include "python/strings.h"
 
+#include "base/utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,17 +16,6 @@
 #define STATE_ASCII_BIT (1u << 6)
 
 #define REPLACEMENT_CHAR 0xFFFDu
-/* Control characters: C0 and DEL, and C1 (U+0080-U+009F), which a
- * terminal obeys as well (U+009B is CSI, the start of an escape sequence)
- * and Unicode counts as line breaks (U+0085). */
-#define C0_END 0x20u
-#define DEL 0x7Fu
-#define C1_FIRST 0x80u
-#define C1_LAST 0x9Fu
-/* Line and paragraph separators: line breaks to Unicode, as to Python's
- * str.splitlines. */
-#define LINE_SEPARATOR 0x2028u
-#define PARAGRAPH_SEPARATOR 0x2029u
 #define MAX_CODE_POINT 0x10FFFFu
 #define TRUNCATION_MARK "..."
 /* Bytes of character data fetched with the header, to save a second read
@@ -36,17 +27,10 @@ static bool is_surrogate(uint32_t cp)
     return cp >= 0xD800 && cp <= 0xDFFF;
 }
 
-/* Would the code point act on a terminal or end a line of output? */
-static bool is_control(uint32_t cp)
-{
-    return cp < C0_END || cp == DEL || (cp >= C1_FIRST && cp <= C1_LAST) ||
-           cp == LINE_SEPARATOR || cp == PARAGRAPH_SEPARATOR;
-}
-
 /* UTF-8 of one code point into buf; returns its length (1-4). */
 static size_t encode_utf8(uint32_t cp, char buf[4])
 {
-    if (is_control(cp)) {
+    if (unicode_is_control(cp)) {
         buf[0] = '?';   /* control characters would break line-based output */
         return 1;
     }

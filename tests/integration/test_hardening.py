@@ -227,6 +227,26 @@ def test_thread_names_that_are_not_utf8_come_out_as_utf8(tmp_path):
     assert any(name.startswith("s??? b???? (tid ") for name in names), names
 
 
+def test_control_characters_in_thread_names_do_not_reach_the_output(tmp_path):
+    # A thread the target named with a terminal's CSI (U+009B), a next-line
+    # control (U+0085) and a line separator (U+2028), well-formed UTF-8 the
+    # kernel keeps as is: each is '?', as in function names, and JSON lines
+    # stay one record per line, even to str.splitlines.
+    out = tmp_path / "profile.jsonl"
+    proc = start_workload(newest(), "hostile_names.py", "30")
+    try:
+        r = run_strobe("attach", proc.pid, "-d", "0.5", "--jsonl", "-o", out)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    text = out.read_bytes().decode("utf-8")
+    assert not set(text) & {"\x9b", "\x85", "\u2028"}
+    records = [json.loads(line) for line in text.splitlines()]
+    assert len(records) == text.count("\n")
+    assert "c?31m??." in {rec.get("thread") for rec in records}
+
+
 def test_control_characters_in_names_do_not_reach_the_output():
     # A file name (any str the target chose) with a terminal's CSI (U+009B),
     # a next-line control (U+0085) and a line separator (U+2028): each is
