@@ -74,8 +74,27 @@ static inline uint32_t utf8_decode(const unsigned char *s, size_t len)
     return cp;
 }
 
-/* Bytes not from strobe (a thread's name from the kernel) as text
- * for line-based output: whole well-formed characters that are no
+/* Length of the character at s (n > 0 bytes left) if it is well-formed
+ * UTF-8 and safe in line-based output (no control character), else 0. */
+static inline size_t utf8_text_char_len(const unsigned char *s, size_t n)
+{
+    size_t len = utf8_char_len(s, n);
+    return len && !unicode_is_control(utf8_decode(s, len)) ? len : 0;
+}
+
+/* Are the n bytes at s such characters only, as strobe writes every name
+ * it takes from a target? */
+static inline bool utf8_is_text(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0, len; i < n; i += len)
+        if (!(len = utf8_text_char_len(u + i, n - i)))
+            return false;
+    return true;
+}
+
+/* Bytes not from strobe (a thread's name from the kernel or from a
+ * recording) as text for line-based output: whole well-formed characters that are no
  * control character, '?' for each one that is and for each stray byte. At
  * most outlen - 1 bytes and a NUL; returns the length. */
 static inline size_t utf8_clean(const unsigned char *raw, size_t len, char *out, size_t outlen)

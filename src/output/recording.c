@@ -11,6 +11,7 @@
 #include "output/recording.h"
 
 #include "base/clock.h"
+#include "base/utf8.h"
 #include "output/protobuf.h"
 #include "python/frames.h"
 
@@ -323,7 +324,10 @@ static bool read_string_record(struct cursor *c, struct profile *p)
 {
     size_t len = 0;
     const char *s = get_string(c, BLOCK_MAX_BYTES, &len);
-    if (!s || memchr(s, '\0', len))
+    /* Names strobe read from a target are text (python/strings.c): other
+     * bytes would break the outputs (a collapsed stack over two lines, a
+     * pstats file Python cannot decode, escapes sent to a terminal). */
+    if (!s || !utf8_is_text(s, len))
         return false;
     size_t before = p->symbols.strings.count;
     return strtab_intern(&p->symbols.strings, s, len) == before;
@@ -348,10 +352,12 @@ static bool read_root_record(struct cursor *c, struct profile *p)
     const char *name = get_string(c, THREAD_NAME_MAX - 1, &len);
     struct calltree *t = &p->tree;
     size_t before = t->count;
-    if (!name || memchr(name, '\0', len) || calltree_root(t, tid) != before)
+    if (!name || calltree_root(t, tid) != before)
         return false;
-    memcpy(t->threads[t->nthreads - 1].name, name, len);
-    t->threads[t->nthreads - 1].name[len] = '\0';
+    /* Cleaned as process_thread_name cleans the kernel's: older
+     * recordings hold them as the kernel gave them. */
+    utf8_clean((const unsigned char *)name, len, t->threads[t->nthreads - 1].name,
+               THREAD_NAME_MAX);
     return true;
 }
 
@@ -399,7 +405,8 @@ static bool read_end_record(struct cursor *c, struct profile *p)
     size_t target_len = 0, python_len = 0;
     const char *target = get_string(c, sizeof(p->target) - 1, &target_len);
     const char *python = get_string(c, sizeof(p->python) - 1, &python_len);
-    if (c->bad || !target || !python || depth_limit > UINT32_MAX || max_threads > UINT32_MAX ||
+    if (c->bad || !target || !python || !utf8_is_text(target, target_len) ||
+        !utf8_is_text(python, python_len) || depth_limit > UINT32_MAX || max_threads > UINT32_MAX ||
         stop > STOP_EXEC || pid > INT32_MAX || st->missed_waiting > st->missed)
         return false;
     st->depth_limit = (uint32_t)depth_limit;

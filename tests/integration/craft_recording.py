@@ -1,11 +1,14 @@
 """Write a small strobe recording by hand, for tests of what replay must
 refuse. Needs Python 3.14+ (compression.zstd).
-Usage: craft_recording.py OUT SAMPLE_NODE
-One thread (root node 0) with one frame (node 1); three rounds, the middle
+Usage: craft_recording.py OUT SAMPLE_NODE [FUNCTION [THREAD]]
+One thread (root node 0, named THREAD, default "main") with one frame
+(node 1, function FUNCTION, default "work"); three rounds, the middle
 one's sample on SAMPLE_NODE, the others on node 1; with SAMPLE_NODE -1,
-three rounds without a sample (the thread never ran Python). Record
+three rounds without a sample (the thread never ran Python). Names are
+written as the bytes of the argument (os.fsencode: any bytes). Record
 layout: see docs/recording.md.
 """
+import os
 import struct
 import sys
 from compression import zstd
@@ -26,11 +29,11 @@ def text(raw):
     return varint(len(raw)) + raw
 
 
-def records(sample_node):
+def records(sample_node, function=b"work", thread=b"main"):
     recs = varint(1) + varint(1234) + varint(1_000_000) + varint(1_700_000_000 * 10**9)  # META
-    recs += varint(2) + text(b"/tmp/x.py") + varint(2) + text(b"work")  # strings 2, 3
+    recs += varint(2) + text(b"/tmp/x.py") + varint(2) + text(function)  # strings 2, 3
     recs += varint(3) + varint(2) + varint(3) + varint(10 * 2) + varint(1 * 2)  # frame 1
-    recs += varint(4) + varint(1234) + text(b"main")    # thread root: node 0
+    recs += varint(4) + varint(1234) + text(thread)      # thread root: node 0
     recs += varint(5) + varint(0) + varint(1)           # node 1: frame 1 under it
     for i in range(3):
         recs += varint(6) + varint(1_000_000)           # a round
@@ -46,8 +49,8 @@ def records(sample_node):
     return recs
 
 
-def main(out, sample_node):
-    recs = records(sample_node)
+def main(out, sample_node, *names):
+    recs = records(sample_node, *map(os.fsencode, names))
     packed = zstd.compress(recs)
     with open(out, "wb") as f:
         f.write(b"STROBREC" + struct.pack("<II", RECORDING_VERSION, 0))
@@ -55,4 +58,4 @@ def main(out, sample_node):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:5])

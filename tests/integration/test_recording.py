@@ -5,6 +5,7 @@ the bytes of that output, for every format; a recording cut short by a
 killed strobe must replay up to where it stops; a damaged file must be a
 clear error; stacks of any depth must survive.
 """
+import json
 import os
 import re
 import signal
@@ -127,3 +128,29 @@ def test_a_sample_on_a_thread_root_is_damage(tmp_path):
         else:
             assert r.returncode == 1 and r.stderr.strip().endswith(
                 "strobe: the recording is damaged (block 1)"), r.stderr
+
+
+@pytest.mark.skipif(newest().minor < 14, reason="crafting a recording needs Python 3.14+")
+def test_names_that_are_not_text_are_damage(tmp_path):
+    # strobe records every name it reads from a target as text: valid UTF-8
+    # without control characters (python/strings.c). A recording with other
+    # bytes is damaged; replayed, a line break, a terminal escape or a byte
+    # Python cannot decode would break the report, the folded stacks and
+    # pstats.
+    craft = os.path.join(os.path.dirname(__file__), "craft_recording.py")
+    for k, function in enumerate(("w\nork", "w\x1b[31mork", "w\x85ork", "w\u2028ork",
+                                  "w\udcffork")):
+        rec = tmp_path / f"name{k}.bin"
+        subprocess.run([newest().executable, craft, rec, "1", function], check=True)
+        for fmt in ("--collapsed", "--pstats"):
+            r = run_strobe("replay", rec, fmt, "-o", tmp_path / "out")
+            assert r.returncode == 1 and r.stderr.strip().endswith(
+                "strobe: the recording is damaged (block 1)"), (function, r.stderr)
+    # A thread's name is cleaned as the kernel's is when sampling.
+    rec = tmp_path / "thread.bin"
+    subprocess.run([newest().executable, craft, rec, "1", "wörk", "t\x1b\u2028\udcff"],
+                   check=True)
+    r = run_strobe("replay", rec, "--jsonl")
+    assert r.returncode == 0, r.stderr
+    stacks = [json.loads(line) for line in r.stdout.splitlines() if '"stack"' in line]
+    assert [(s["thread"], s["frames"][0]["function"]) for s in stacks] == [("t???", "wörk")]
