@@ -3,6 +3,8 @@
  */
 #include "proc/elf.h"
 
+#include "proc/process.h"
+
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -24,6 +26,11 @@ static const char DELETED_SUFFIX[] = " (deleted)";
 static int open_target_file(pid_t pid, const struct map_region *region)
 {
     char path[4096 + 64];
+    /* A main thread that has ended has no files or root of its own left;
+     * its threads share the process's. */
+    pid_t live = process_live_task(pid);
+    if (live)
+        pid = live;
     size_t len = strlen(region->path);
     size_t suffix = sizeof(DELETED_SUFFIX) - 1;
     if (len > suffix && strcmp(region->path + len - suffix, DELETED_SUFFIX) == 0) {

@@ -3,6 +3,8 @@
  */
 #include "proc/maps.h"
 
+#include "proc/process.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -41,7 +43,10 @@ static bool parse_line(char *line, struct map_region *r)
 int maps_read(pid_t pid, struct process_maps *out)
 {
     char file[64];
-    snprintf(file, sizeof(file), "/proc/%d/maps", (int)pid);
+    /* A main thread that has ended has an empty map; its threads share the
+     * process's. */
+    pid_t live = process_live_task(pid);
+    snprintf(file, sizeof(file), "/proc/%d/maps", (int)(live ? live : pid));
     memset(out, 0, sizeof(*out));
     FILE *f = fopen(file, "re");
     if (!f)

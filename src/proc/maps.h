@@ -25,8 +25,9 @@ struct process_maps {
     size_t count;
 };
 
-/* Read /proc/PID/maps. Returns 0, or -errno (ENOENT: no such process,
- * EACCES: not allowed to look at it). */
+/* Read /proc/PID/maps (through a thread still running if the main thread
+ * has ended). Returns 0, or -errno (ENOENT: no such process, EACCES: not
+ * allowed to look at it). */
 int maps_read(pid_t pid, struct process_maps *out);
 void maps_free(struct process_maps *m);
 

@@ -3,6 +3,8 @@
  */
 #include "proc/memory.h"
 
+#include "proc/process.h"
+
 #include <errno.h>
 #include <limits.h>
 
@@ -11,6 +13,7 @@
 
 void remote_init(struct remote *r, pid_t pid)
 {
+    r->process = pid;
     r->pid = pid;
     r->counters = (struct remote_counters){ 0 };
     r->denied = false;
@@ -33,6 +36,38 @@ static enum remote_status read_failed(struct remote *r, int err)
     }
 }
 
+/*
+ * process_vm_readv of the thread read through failed with ESRCH: that
+ * thread has ended, which the process may outlive (its main thread can
+ * pthread_exit while the others go on). Read through another of its
+ * threads if one runs: true if there is one to try.
+ */
+static bool switch_thread(struct remote *r)
+{
+    pid_t live = process_live_task(r->process);
+    if (!live || live == r->pid)
+        return false;
+    r->pid = live;
+    return true;
+}
+
+static ssize_t readv_through_live_thread(struct remote *r, const struct iovec *local,
+                                         const struct iovec *remote, size_t count)
+{
+    r->counters.syscalls++;
+    ssize_t n = process_vm_readv(r->pid, local, count, remote, count, 0);
+    if (n < 0 && errno == ESRCH) {
+        /* Looking through /proc for another thread sets errno of its own. */
+        bool switched = switch_thread(r);
+        errno = ESRCH;
+        if (switched) {
+            r->counters.syscalls++;
+            n = process_vm_readv(r->pid, local, count, remote, count, 0);
+        }
+    }
+    return n;
+}
+
 enum remote_status remote_read(struct remote *r, uint64_t addr, void *buf, size_t len)
 {
     if (len == 0)
@@ -41,9 +76,8 @@ enum remote_status remote_read(struct remote *r, uint64_t addr, void *buf, size_
         return REMOTE_INVALID;
     struct iovec local = { buf, len };
     struct iovec remote = { (void *)(uintptr_t)addr, len };
-    r->counters.syscalls++;
     r->counters.ranges++;
-    ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+    ssize_t n = readv_through_live_thread(r, &local, &remote, 1);
     if (n < 0)
         return read_failed(r, errno);
     r->counters.bytes += (uint64_t)n;
@@ -59,9 +93,8 @@ enum remote_status remote_readv(struct remote *r, const struct iovec *local,
         size_t want = 0;
         for (size_t i = 0; i < batch; i++)
             want += remote[*done + i].iov_len;
-        r->counters.syscalls++;
         r->counters.ranges += batch;
-        ssize_t n = process_vm_readv(r->pid, local + *done, batch, remote + *done, batch, 0);
+        ssize_t n = readv_through_live_thread(r, local + *done, remote + *done, batch);
         if (n < 0)
             return read_failed(r, errno);
         r->counters.bytes += (uint64_t)n;

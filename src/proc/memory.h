@@ -39,7 +39,8 @@ struct remote_counters {
 };
 
 struct remote {
-    pid_t pid;
+    pid_t process;  /* the target */
+    pid_t pid;      /* the thread of it read through (process_live_task) */
     struct remote_counters counters;
     bool denied;    /* a read was refused: the process exists but is no
                        longer ours to read (it exec'd a setuid program) */

@@ -50,12 +50,56 @@ static bool status_field(pid_t pid, const char *key, char *out, size_t outlen)
     return found;
 }
 
-enum process_state process_state(pid_t pid)
+/* Call visit(ctx, tid) for each thread of process pid (its id here) until
+ * it returns false. */
+static void for_each_task(pid_t pid, bool (*visit)(void *ctx, pid_t tid), void *ctx)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (*end == '\0' && tid > 0 && tid <= INT32_MAX && !visit(ctx, (pid_t)tid))
+            break;
+    }
+    closedir(dir);
+}
+
+/* Is task `tid` (a process or one of its threads) there and not a zombie? */
+static bool task_alive(pid_t tid)
 {
     char state[64];
-    if (!status_field(pid, "State", state, sizeof(state)))
-        return PROCESS_EXITED;
-    return (state[0] == 'Z' || state[0] == 'X') ? PROCESS_EXITED : PROCESS_RUNNING;
+    if (!status_field(tid, "State", state, sizeof(state)))
+        return false;
+    return state[0] != 'Z' && state[0] != 'X';
+}
+
+static bool find_live_task(void *ctx, pid_t tid)
+{
+    pid_t *found = ctx;
+    if (task_alive(tid))
+        *found = tid;
+    return !*found;
+}
+
+pid_t process_live_task(pid_t pid)
+{
+    if (task_alive(pid))
+        return pid;
+    /* The main thread may end (pthread_exit) while the others go on: the
+     * kernel then keeps it as a zombie, without the memory it shared with
+     * them, until the last one ends. */
+    pid_t found = 0;
+    for_each_task(pid, find_live_task, &found);
+    return found;
+}
+
+enum process_state process_state(pid_t pid)
+{
+    return process_live_task(pid) ? PROCESS_RUNNING : PROCESS_EXITED;
 }
 
 bool process_exists(pid_t pid)
@@ -66,7 +110,8 @@ bool process_exists(pid_t pid)
 void process_exe_path(pid_t pid, char *out, size_t outlen)
 {
     char link[64];
-    snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+    pid_t live = process_live_task(pid);
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)(live ? live : pid));
     ssize_t n = readlink(link, out, outlen - 1);
     if (n <= 0) {
         /* Not allowed to resolve exe: fall back to the command name. */
@@ -89,24 +134,6 @@ pid_t process_ns_pid(pid_t pid)
     last = last ? last + 1 : v;
     long n = strtol(last, NULL, 10);
     return n > 0 ? (pid_t)n : pid;
-}
-
-/* Call visit(ctx, tid) for each thread of process pid (its id here) until
- * it returns false. */
-static void for_each_task(pid_t pid, bool (*visit)(void *ctx, pid_t tid), void *ctx)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *dir = opendir(path);
-    if (!dir)
-        return;
-    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
-        char *end;
-        long tid = strtol(e->d_name, &end, 10);
-        if (*end == '\0' && tid > 0 && tid <= INT32_MAX && !visit(ctx, (pid_t)tid))
-            break;
-    }
-    closedir(dir);
 }
 
 struct ns_tid_list {

@@ -18,7 +18,18 @@ enum process_state {
     PROCESS_EXITED,     /* gone, or a zombie waiting to be reaped */
 };
 
+/* Running while any of its threads is: its main thread may have ended
+ * first (pthread_exit), leaving a zombie in /proc/PID until the others do. */
 enum process_state process_state(pid_t pid);
+
+/*
+ * A thread of process `pid` that has not ended, to look at the process
+ * through (its memory map, its memory, its files): pid itself while the main
+ * thread runs, else another; 0 if none. A zombie main thread has no memory
+ * map (/proc/PID/maps is empty, process_vm_readv(PID) fails with ESRCH), but
+ * every other thread of the process shares the one it had.
+ */
+pid_t process_live_task(pid_t pid);
 
 /* Does a process with this pid exist at all (zombies included)? */
 bool process_exists(pid_t pid);

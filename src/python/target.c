@@ -479,7 +479,8 @@ static bool tid_offset_fits(uint32_t offset, int32_t main_tid, uint8_t (*others)
  * small: as PID 1 of a container, glibc's multiple_threads flag (1 once a
  * second thread starts) comes first. So while the target has other
  * threads, the offset must also hold each one's own id; with none yet, the
- * first match is taken provisionally and checked again later.
+ * first match is taken provisionally and checked again later. A main
+ * thread that has ended holds 0 there; the other threads still say where.
  */
 void py_target_find_tid_offset(struct py_target *t)
 {
@@ -511,10 +512,19 @@ void py_target_find_tid_offset(struct py_target *t)
     int32_t tids[TID_CHECK_MAX_TASKS];
     size_t ntids = nothers ? process_ns_tids(t->pid, tids, TID_CHECK_MAX_TASKS) : 0;
     int32_t want = (int32_t)process_ns_pid(t->pid);
+    /* A main thread that has ended (pthread_exit, the others going on) has
+     * its id cleared by the kernel: then only the others can tell. */
+    bool main_ended = process_live_task(t->pid) != t->pid;
+    int32_t main_holds = main_ended ? 0 : want;
+    if (main_ended && !nothers) {
+        free(others);
+        return;
+    }
     for (uint32_t off = 0; off + sizeof(int32_t) <= sizeof(main_buf); off += PTHREAD_TID_ALIGN) {
         int32_t v;
         memcpy(&v, main_buf + off, sizeof(v));
-        if (v != want || (nothers && !tid_offset_fits(off, want, others, nothers, tids, ntids)))
+        if (v != main_holds ||
+            (nothers && !tid_offset_fits(off, want, others, nothers, tids, ntids)))
             continue;
         t->pthread_tid_offset = off;
         t->pthread_tid_provisional = nothers == 0;

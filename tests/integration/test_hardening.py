@@ -64,6 +64,42 @@ def test_target_forks():
     assert "parent_loop" in seen and "child_loop" not in seen, seen
 
 
+def worker_loop_stacks(collapsed):
+    return [st for st in parse_collapsed(collapsed)
+            if any(f.function == "worker_loop" for f in st.frames)]
+
+
+def test_attach_after_the_main_thread_ended(python):
+    """The process lives on in its other threads: it is read through one of
+    them, and on 3.8-3.10 their ids are still found (main's is cleared)."""
+    proc = subprocess.Popen([python.executable, workload("main_thread_exits.py"), "2.5"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        word, tid = proc.stdout.readline().split()
+        assert word == "ready"
+        r = run_strobe("attach", proc.pid, "-d", "1", "--collapsed", timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    stacks = worker_loop_stacks(r.stdout)
+    assert sum(st.count for st in stacks) > 500, r.stdout
+    assert {st.tid for st in stacks} == {int(tid)}, r.stdout
+
+
+def test_run_goes_on_after_the_main_thread_ended(tmp_path):
+    """The profile covers the worker's whole run, not only the main
+    thread's life."""
+    out = tmp_path / "folded"
+    r = run_strobe("run", "--collapsed", "-o", out, newest().executable,
+                   workload("main_thread_exits.py"), "1.5", timeout=60)
+    assert r.returncode == 0, r.stderr
+    _, seconds = captured_samples(r.stderr)
+    assert seconds > 1.4, r.stderr
+    folded = out.read_text()
+    assert sum(st.count for st in worker_loop_stacks(folded)) > 1000, folded
+
+
 def test_killed_strobe_leaves_the_old_output_untouched(tmp_path):
     out = tmp_path / "profile.txt"
     out.write_text("previous profile\n")
