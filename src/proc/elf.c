@@ -5,12 +5,14 @@
 
 #include "proc/process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The longest string elf_scan_strings reports; version strings are short. */
@@ -21,7 +23,39 @@ struct elf_image {
     Elf *elf;
 };
 
-static const char DELETED_SUFFIX[] = " (deleted)";
+bool elf_region_deleted(const struct map_region *region)
+{
+    size_t len = strlen(region->path);
+    size_t suffix = strlen(ELF_DELETED_SUFFIX);
+    return len > suffix && strcmp(region->path + len - suffix, ELF_DELETED_SUFFIX) == 0;
+}
+
+/*
+ * A file deleted (or replaced, as an upgrade replaces a python binary)
+ * since it was mapped: through /proc/PID/map_files, which takes
+ * CAP_SYS_ADMIN, else, if it is the executable, through /proc/PID/exe,
+ * which anyone who may read the process may open. -1 with errno set (that
+ * of map_files) if neither.
+ */
+static int open_deleted_file(pid_t pid, const struct map_region *region)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+             (unsigned long long)region->start, (unsigned long long)region->end);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+    int map_files_errno = errno;
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == region->inode)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    errno = map_files_errno;
+    return -1;
+}
 
 static int open_target_file(pid_t pid, const struct map_region *region)
 {
@@ -31,13 +65,8 @@ static int open_target_file(pid_t pid, const struct map_region *region)
     pid_t live = process_live_task(pid);
     if (live)
         pid = live;
-    size_t len = strlen(region->path);
-    size_t suffix = sizeof(DELETED_SUFFIX) - 1;
-    if (len > suffix && strcmp(region->path + len - suffix, DELETED_SUFFIX) == 0) {
-        snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
-                 (unsigned long long)region->start, (unsigned long long)region->end);
-        return open(path, O_RDONLY | O_CLOEXEC);
-    }
+    if (elf_region_deleted(region))
+        return open_deleted_file(pid, region);
     if (region->path[0] != '/')
         return -1;
     snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, region->path);
@@ -59,6 +88,7 @@ struct elf_image *elf_image_open(pid_t pid, const struct map_region *region)
         if (elf)
             elf_end(elf);
         close(fd);
+        errno = ENOEXEC;
         return NULL;
     }
     struct elf_image *img = xmalloc(sizeof(*img));

@@ -17,9 +17,15 @@
 struct elf_image;
 
 /* Open the ELF file behind mapping `region` of process `pid`. NULL if it is
- * not a readable ELF file. */
+ * not a readable ELF file (errno tells why if it could not be opened). */
 struct elf_image *elf_image_open(pid_t pid, const struct map_region *region);
 void elf_image_close(struct elf_image *img);
+
+/* What /proc/PID/maps appends to the path of a file deleted since. */
+#define ELF_DELETED_SUFFIX " (deleted)"
+
+/* Was the file of `region` deleted (or replaced) since it was mapped? */
+bool elf_region_deleted(const struct map_region *region);
 
 /* Section `name`: link-time address and size. false if absent. */
 bool elf_find_section(struct elf_image *img, const char *name, uint64_t *addr, uint64_t *size);

@@ -47,6 +47,9 @@ struct attach_ctx {
      * file has no _PyRuntime we recognise at all. */
     bool have_name_version;
     struct py_version name_version;
+    /* A deleted file strobe was not allowed to open, to say so if no
+     * runtime is found elsewhere ("" if none). */
+    char unopened[TARGET_PATH_MAX];
 };
 
 static const char *base_name(const char *path)
@@ -315,8 +318,12 @@ static enum candidate_result try_candidate(struct attach_ctx *ctx, const struct 
         ctx->have_name_version = true;
     }
     struct elf_image *img = elf_image_open(t->pid, base);
-    if (!img)
+    if (!img) {
+        if (elf_region_deleted(base) && (errno == EPERM || errno == EACCES))
+            snprintf(ctx->unopened, sizeof(ctx->unopened), "%.*s",
+                     (int)(strlen(base->path) - strlen(ELF_DELETED_SUFFIX)), base->path);
         return CANDIDATE_NOT_RUNTIME;
+    }
     enum candidate_result result = CANDIDATE_NOT_RUNTIME;
     uint64_t bias, addr, size;
     bool has_runtime = elf_find_section(img, ".PyRuntime", &addr, &size) ||
@@ -401,6 +408,13 @@ enum target_status py_target_attach(struct py_target *t, pid_t pid, char *err, s
     if (ctx.have_name_version && !py_version_supported(ctx.name_version)) {
         py_version_unsupported_message(ctx.name_version, err, errlen);
         return TARGET_UNSUPPORTED;
+    }
+    if (ctx.unopened[0]) {
+        snprintf(err, errlen,
+                 "no CPython runtime found in process %d (%s): %s was deleted or replaced "
+                 "since it was loaded, and opening it through /proc/%d/map_files needs "
+                 "CAP_SYS_ADMIN; run strobe as root", (int)pid, exe, ctx.unopened, (int)pid);
+        return TARGET_NOT_PYTHON;
     }
     snprintf(err, errlen, "no CPython runtime found in process %d (%s)", (int)pid, exe);
     return TARGET_NOT_PYTHON;

@@ -6,13 +6,14 @@ never touches the target beyond reading it."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import (STROBE, captured_samples, newest, parse_collapsed, parse_report_rows,
+from conftest import (STROBE, SUPPORTED, captured_samples, newest, parse_collapsed, parse_report_rows,
                       qualified, run_strobe,
                       start_workload, workload)
 
@@ -98,6 +99,73 @@ def test_run_goes_on_after_the_main_thread_ended(tmp_path):
     assert seconds > 1.4, r.stderr
     folded = out.read_text()
     assert sum(st.count for st in worker_loop_stacks(folded)) > 1000, folded
+
+
+def runtime_in_executable(python):
+    """sys.base_prefix if the interpreter's runtime is in its executable
+    (no libpython), else None."""
+    out = subprocess.run([python.executable, "-c",
+                          "import sys; print(any('/libpython' in line for line in "
+                          "open('/proc/self/maps')), sys.base_prefix)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return None if out[0] == "True" else out[1]
+
+
+# /proc/PID/map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE), which
+# a user profiling their own processes does not have.
+WITHOUT_CAP_SYS_ADMIN = (["setpriv", "--bounding-set=-sys_admin,-checkpoint_restore"]
+                         if os.geteuid() == 0 else [])
+
+
+def test_attach_to_a_replaced_executable_without_cap_sys_admin(python, tmp_path):
+    """An upgrade replaces the python binary of a running program: the
+    mapped file, deleted, is still opened, through /proc/PID/exe."""
+    prefix = runtime_in_executable(python)
+    if prefix is None:
+        pytest.skip("the runtime is in libpython, not in the executable")
+    exe = tmp_path / "python-upgraded"
+    shutil.copy(python.executable, exe)
+    proc = subprocess.Popen([exe, workload("hot_loop.py"), "30"], stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONHOME": prefix})
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        exe.unlink()
+        shutil.copy(python.executable, exe)     # a new file, at the same path
+        r = subprocess.run([*WITHOUT_CAP_SYS_ADMIN, STROBE, "attach", str(proc.pid), "-d", "1",
+                            "-l", "0"], capture_output=True, text=True, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert any("do_POST" in f for f in functions(r.stdout)), r.stdout
+
+
+def test_a_deleted_libpython_that_cannot_be_opened_is_said_so(tmp_path):
+    """A deleted libpython has no other way in than map_files: strobe says
+    why it finds no runtime, not only that it found none."""
+    shared = [p for p in SUPPORTED if runtime_in_executable(p) is None]
+    if not shared:
+        pytest.skip("no interpreter with its runtime in libpython")
+    python = shared[-1]
+    libdir = subprocess.run([python.executable, "-c",
+                             "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    library = f"libpython3.{python.minor}.so.1.0"
+    shutil.copy(os.path.join(libdir, library), tmp_path / library)
+    proc = subprocess.Popen([python.executable, workload("hot_loop.py"), "30"],
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "LD_LIBRARY_PATH": str(tmp_path)})
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        (tmp_path / library).unlink()
+        r = subprocess.run([*WITHOUT_CAP_SYS_ADMIN, STROBE, "attach", str(proc.pid), "-d", "1"],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 1
+    assert f"{tmp_path / library} was deleted or replaced" in r.stderr, r.stderr
+    assert "CAP_SYS_ADMIN" in r.stderr, r.stderr
 
 
 def test_killed_strobe_leaves_the_old_output_untouched(tmp_path):
