@@ -330,6 +330,10 @@ static enum stop_reason sample_target(struct session *s, struct py_target *t)
                              .errors_at_check = s->profile.stats.thread_errors,
                              .recorder = s->recorder };
     enum stop_reason why = sampler_run(t, &so, &s->profile, poll_between_samples, &ps);
+    /* A sample sees an exec as it sees libpython unloaded: the runtime is
+     * no longer where it was. */
+    if (why == STOP_UNLOADED && ps.exec_id && process_exec_id(t->pid) != ps.exec_id)
+        why = s->profile.stop = STOP_EXEC;
     if (o->realtime_stats && ps.terminal)
         fputc('\n', stderr);
     return why;
@@ -344,7 +348,9 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
  * profile follows it: sampling resumes, into the same profile, once the new
  * program has a CPython runtime (a launcher that execs Python, a program
  * that re-execs itself); until then, or if it never has one, strobe waits
- * for it to exit or for --duration or Ctrl-C, as it would have anyway.
+ * for it to exit or for --duration or Ctrl-C, as it would have anyway. A
+ * program that unloads its runtime (dlclose of libpython) is waited for
+ * the same way.
  */
 static enum stop_reason profile_target(struct session *s, struct py_target *t, bool child,
                                        int *exit_code)
@@ -357,11 +363,15 @@ static enum stop_reason profile_target(struct session *s, struct py_target *t, b
             fprintf(stderr, "strobe: process %d can no longer be read (did it exec a setuid "
                             "program?); writing what was collected\n", (int)t->pid);
         }
-        if (why != STOP_EXEC)
+        if (why != STOP_EXEC && why != STOP_UNLOADED)
             return why;
         char exe[TARGET_PATH_MAX], err[ERRMSG_MAX];
         process_exe_path(t->pid, exe, sizeof(exe));
-        fprintf(stderr, "strobe: process %d exec'd %s; following it\n", (int)t->pid, exe);
+        if (why == STOP_EXEC)
+            fprintf(stderr, "strobe: process %d exec'd %s; following it\n", (int)t->pid, exe);
+        else
+            fprintf(stderr, "strobe: process %d unloaded its CPython runtime (%s); waiting for "
+                            "it to load one again\n", (int)t->pid, t->runtime_file);
         uint64_t deadline = o->duration_ns ? p->stats.start_ns + o->duration_ns : 0;
         switch (wait_for_runtime(t, t->pid, child, deadline, err, sizeof(err), exit_code)) {
         case WAIT_ATTACHED:

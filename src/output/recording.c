@@ -407,7 +407,7 @@ static bool read_end_record(struct cursor *c, struct profile *p)
     const char *python = get_string(c, sizeof(p->python) - 1, &python_len);
     if (c->bad || !target || !python || !utf8_is_text(target, target_len) ||
         !utf8_is_text(python, python_len) || depth_limit > UINT32_MAX || max_threads > UINT32_MAX ||
-        stop > STOP_EXEC || pid > INT32_MAX || st->missed_waiting > st->missed)
+        stop > STOP_UNLOADED || pid > INT32_MAX || st->missed_waiting > st->missed)
         return false;
     st->depth_limit = (uint32_t)depth_limit;
     st->max_threads = (uint32_t)max_threads;

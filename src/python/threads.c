@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/cycle.h"
+#include "proc/maps.h"
 
 #include <string.h>
 
@@ -122,6 +123,24 @@ static bool interp_field(struct snapshot *s, uint64_t interp, uint32_t offset, u
         return false;
     memcpy(out, p, sizeof(*out));
     return true;
+}
+
+/*
+ * _PyRuntime is a global of the file that holds it: it cannot be read only
+ * while that file is not mapped, which after attaching means the program
+ * unloaded it (a loader still mapping it in makes it unreadable for a
+ * moment, so the map decides). A cold path: /proc is read once.
+ */
+static bool runtime_unmapped(const struct py_target *t)
+{
+    struct process_maps maps;
+    if (maps_read(t->pid, &maps) != 0)
+        return false;
+    bool mapped = false;
+    for (size_t i = 0; i < maps.count && !mapped; i++)
+        mapped = maps.regions[i].start <= t->runtime_addr && t->runtime_addr < maps.regions[i].end;
+    maps_free(&maps);
+    return !mapped;
 }
 
 static enum threads_status read_failure(struct snapshot *s)
@@ -278,8 +297,12 @@ enum threads_status py_threads_read(struct py_target *t, struct snapshot *s,
     if (!t->interp_head || now - t->interp_head_read_ns >= INTERP_LIST_REFRESH_NS) {
         enum remote_status rs = remote_read_u64(
             &t->remote, t->runtime_addr + l->runtime.interpreters_head, &t->interp_head);
+        if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
+            return THREADS_GONE;
+        if (rs == REMOTE_FAULT && runtime_unmapped(t))
+            return THREADS_NO_RUNTIME;
         if (rs != REMOTE_OK)
-            return rs == REMOTE_GONE || rs == REMOTE_DENIED ? THREADS_GONE : THREADS_PARTIAL;
+            return THREADS_PARTIAL;
         t->interp_head_read_ns = now;
     }
     /* Late values: where in this walk they are asked for does not matter. */

@@ -51,6 +51,8 @@ enum threads_status {
     THREADS_OK,
     THREADS_PARTIAL,        /* a list was corrupt or racing: some threads missed */
     THREADS_GONE,           /* the process cannot be read any more */
+    THREADS_NO_RUNTIME,     /* the runtime is no longer mapped: the program
+                               unloaded libpython (dlclose) */
 };
 
 /*

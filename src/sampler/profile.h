@@ -34,6 +34,7 @@ enum stop_reason {
     STOP_EXITED,        /* the target process ended */
     STOP_READ_FAILED,   /* the target could no longer be read */
     STOP_EXEC,          /* the target replaced its program (exec) */
+    STOP_UNLOADED,      /* the target unloaded its CPython runtime */
 };
 
 struct profile_stats {

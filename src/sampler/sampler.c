@@ -58,6 +58,8 @@ struct sampler {
      * second looks it may still take (sample_thread). */
     size_t walk_steps_left;
     unsigned second_looks_left;
+    /* The program unloaded the runtime (sample_once returned false). */
+    bool runtime_unloaded;
     /* strobe's resource usage when this sampler began (record_costs). */
     bool usage_known;
     struct rusage usage_at_start;
@@ -559,7 +561,8 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
     return true;
 }
 
-/* One sample of every thread. false if the target can no longer be read. */
+/* One sample of every thread. false if the target can no longer be read,
+ * or no longer has the runtime (s->runtime_unloaded). */
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
     struct profile *p = s->profile;
@@ -578,7 +581,8 @@ static bool sample_once(struct sampler *s, uint64_t weight_ns)
     stack_resolver_begin_sample(&s->resolver, &gen);
     settle_gil(s, ts, count, interpreters);
     nest_threads(s, count, interpreters);
-    bool alive = ts != THREADS_GONE;
+    s->runtime_unloaded = ts == THREADS_NO_RUNTIME;
+    bool alive = ts != THREADS_GONE && !s->runtime_unloaded;
     if (ts == THREADS_PARTIAL)
         count_error(p, SAMPLE_ERROR_THREAD_LIST);
     size_t known_threads = p->tree.nthreads;
@@ -764,8 +768,11 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         calltree_round_end(&profile->tree, alive ? to_middle : 0);
         if (!alive) {
             /* Gone, or still there but no longer ours to read: it exec'd a
-             * program that raised its privileges (setuid). */
-            reason = target->remote.denied ? STOP_READ_FAILED : STOP_EXITED;
+             * program that raised its privileges (setuid); or it unloaded
+             * libpython. */
+            reason = target->remote.denied ? STOP_READ_FAILED
+                     : s.runtime_unloaded  ? STOP_UNLOADED
+                                           : STOP_EXITED;
             break;
         }
         profile->stats.samples++;

@@ -30,7 +30,7 @@ typedef int (*sampler_poll_fn)(void *ctx, struct profile *p, uint64_t now_ns);
 
 /* The engine without the timed loop, one sample at a time: for tests and
  * fuzzers that drive it over fake memory. sampler_sample returns false once
- * the target can no longer be read. */
+ * the target can no longer be read or has unloaded its runtime. */
 struct sampler;
 struct sampler *sampler_new(struct py_target *target, struct profile *profile);
 bool sampler_sample(struct sampler *s, uint64_t weight_ns);

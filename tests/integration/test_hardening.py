@@ -168,6 +168,46 @@ def test_a_deleted_libpython_that_cannot_be_opened_is_said_so(tmp_path):
     assert "CAP_SYS_ADMIN" in r.stderr, r.stderr
 
 
+def libpython_of(python):
+    """The path of the interpreter's libpython, or None."""
+    out = subprocess.run([python.executable, "-c",
+                          "import os, sysconfig; v = sysconfig.get_config_var; "
+                          "print(os.path.join(v('LIBDIR') or '', v('INSTSONAME') or ''))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return out if out.endswith(".so.1.0") and os.path.isfile(out) else None
+
+
+EMBEDDED_LOOP = """
+import time
+def in_embedded():
+    end = time.perf_counter() + 0.8
+    while time.perf_counter() < end:
+        pass
+in_embedded()
+"""
+
+
+def test_a_program_that_unloads_libpython(python, tmp_path):
+    """A plugin host loads libpython, runs Python, unloads it and goes on:
+    strobe says so and waits, and the rounds after count no errors."""
+    library = libpython_of(python)
+    if not library:
+        pytest.skip("no libpython for this interpreter")
+    program = tmp_path / "unload_runtime"
+    subprocess.run(["cc", "-o", program, workload("unload_runtime.c"), "-ldl"], check=True)
+    out = tmp_path / "folded"
+    r = run_strobe("run", "-r", "2k", "--collapsed", "-o", out, program, library, EMBEDDED_LOOP,
+                   "1.5", timeout=60)
+    if r.returncode == 2:
+        pytest.skip(f"{library} cannot be loaded by a program built here: {r.stderr}")
+    assert r.returncode == 0, r.stderr
+    assert "unloaded its CPython runtime" in r.stderr, r.stderr
+    m = re.search(r"^Error rate: ([\d.]+)%", r.stderr, re.M)
+    assert m and float(m.group(1)) < 5, r.stderr
+    stacks = parse_collapsed(out.read_text())
+    assert any(f.function == "in_embedded" for st in stacks for f in st.frames), stacks
+
+
 def test_killed_strobe_leaves_the_old_output_untouched(tmp_path):
     out = tmp_path / "profile.txt"
     out.write_text("previous profile\n")
