@@ -733,6 +733,10 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
     }
     uint64_t previous = now;    /* the moment the previous sample stands at */
     uint64_t stop_ns = opts->duration_ns ? profile->stats.start_ns + opts->duration_ns : 0;
+    /* The version is completed once this program's interpreter is up (its
+     * first thread stacks), not the profile's: after an exec, in turn. */
+    uint64_t thread_samples_before = profile->stats.thread_samples;
+    bool version_refined = false;
     struct missed_so_far missed = { profile->stats.missed, profile->stats.missed_waiting };
     enum stop_reason reason;
     for (;;) {
@@ -776,8 +780,10 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
             break;
         }
         profile->stats.samples++;
-        if (profile->stats.thread_samples == 1)
-            py_target_refine_version(target);   /* the interpreter is up */
+        if (!version_refined && profile->stats.thread_samples > thread_samples_before) {
+            py_target_refine_version(target);
+            version_refined = true;
+        }
         previous = now + to_middle;
         /* The sample took its time (or strobe was stopped meanwhile): a
          * stop found at the top of the loop ends the profile now, not when

@@ -45,6 +45,10 @@ def test_follows_exec_into_python(python):
     assert f"process {proc.pid} exec'd" in r.stderr
     seen = functions(r.stdout)
     assert "before_exec" in seen and "after_exec" in seen, seen
+    # The new interpreter's version is learned whole, micro included, as
+    # the first one's was.
+    version = ".".join(map(str, python.version))
+    assert re.search(rf"^Target: .*CPython {re.escape(version)}\b", r.stdout, re.M), r.stdout
 
 
 def test_exec_into_another_program_keeps_the_profile():
