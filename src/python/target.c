@@ -78,6 +78,35 @@ static bool is_candidate_file(const char *path, const char *exe)
            strncmp(name, "libpython", 9) == 0;
 }
 
+/*
+ * Where the runtime is looked for: first in the files named for it (the
+ * executable, python*, libpython*), then in any other file the process runs
+ * code from: a python binary of another name started through the dynamic
+ * loader (the executable is then ld.so), or a runtime linked statically into
+ * a library of another name. Only when the first finds none, as opening
+ * every library costs.
+ */
+enum candidate_pass {
+    PASS_NAMED,
+    PASS_OTHER_CODE,
+};
+
+/* The base region (file offset 0, or the first) of the file that region i
+ * is the first executable region of in this pass, or NULL. */
+static const struct map_region *pass_candidate(const struct process_maps *maps, size_t i,
+                                               enum candidate_pass pass, const char *exe)
+{
+    const struct map_region *r = &maps->regions[i];
+    if (pass == PASS_NAMED)
+        return is_candidate_file(r->path, exe) && maps_file_base(maps, r->path) == r ? r : NULL;
+    if (!r->executable || r->path[0] != '/' || is_candidate_file(r->path, exe))
+        return NULL;
+    for (size_t j = 0; j < i; j++)
+        if (maps->regions[j].executable && strcmp(maps->regions[j].path, r->path) == 0)
+            return NULL;
+    return maps_file_base(maps, r->path);
+}
+
 /* "3.9.18", "3.10.0rc2+" and nothing else. */
 static bool is_version_string(const char *s, size_t len)
 {
@@ -309,11 +338,14 @@ static enum candidate_result validate_layout(struct attach_ctx *ctx)
     return fail(ctx, TARGET_UNSUPPORTED, msg);
 }
 
-static enum candidate_result try_candidate(struct attach_ctx *ctx, const struct map_region *base)
+/* `named`: a file named for the runtime, whose name may give its version
+ * ("python3.7") for a refusal if it has no runtime we recognise. */
+static enum candidate_result try_candidate(struct attach_ctx *ctx, const struct map_region *base,
+                                           bool named)
 {
     struct py_target *t = ctx->t;
     struct py_version name_version;
-    if (!ctx->have_name_version && version_from_file_name(base->path, &name_version)) {
+    if (named && !ctx->have_name_version && version_from_file_name(base->path, &name_version)) {
         ctx->name_version = name_version;
         ctx->have_name_version = true;
     }
@@ -386,16 +418,21 @@ enum target_status py_target_attach(struct py_target *t, pid_t pid, char *err, s
                               .fail_status = TARGET_NOT_PYTHON };
     enum target_status status = TARGET_NOT_PYTHON;
     bool failed = false;
-    for (size_t i = 0; i < maps.count && status != TARGET_OK; i++) {
-        const struct map_region *r = &maps.regions[i];
-        if (!is_candidate_file(r->path, exe) || maps_file_base(&maps, r->path) != r)
-            continue;
-        enum candidate_result res = try_candidate(&ctx, r);
-        if (res == CANDIDATE_FOUND)
-            status = TARGET_OK;
-        else if (res == CANDIDATE_FAILED)
-            failed = true;
-        if (failed && (ctx.fail_status == TARGET_DENIED || ctx.fail_status == TARGET_NO_PROCESS))
+    for (enum candidate_pass pass = PASS_NAMED; pass <= PASS_OTHER_CODE && !failed; pass++) {
+        for (size_t i = 0; i < maps.count && status != TARGET_OK; i++) {
+            const struct map_region *base = pass_candidate(&maps, i, pass, exe);
+            if (!base)
+                continue;
+            enum candidate_result res = try_candidate(&ctx, base, pass == PASS_NAMED);
+            if (res == CANDIDATE_FOUND)
+                status = TARGET_OK;
+            else if (res == CANDIDATE_FAILED)
+                failed = true;
+            if (failed &&
+                (ctx.fail_status == TARGET_DENIED || ctx.fail_status == TARGET_NO_PROCESS))
+                break;
+        }
+        if (status == TARGET_OK)
             break;
     }
     maps_free(&maps);

@@ -144,6 +144,33 @@ def test_attach_to_a_replaced_executable_without_cap_sys_admin(python, tmp_path)
     assert any("do_POST" in f for f in functions(r.stdout)), r.stdout
 
 
+def dynamic_loader_of(python):
+    """The dynamic loader (ld.so) the interpreter runs under."""
+    out = subprocess.run([python.executable, "-c",
+                          "print(next(l.split()[-1] for l in open('/proc/self/maps') "
+                          "if '/ld-linux' in l))"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_a_renamed_python_started_through_the_dynamic_loader(python, tmp_path):
+    """`ld.so ./service app.py`: the executable is ld.so, and the python
+    binary, named otherwise, is only one more mapped file."""
+    prefix = runtime_in_executable(python)
+    if prefix is None:
+        pytest.skip("the runtime is in libpython, not in the executable")
+    service = tmp_path / "service"
+    shutil.copy(python.executable, service)
+    out = tmp_path / "folded"
+    r = subprocess.run([STROBE, "run", "--collapsed", "-o", out, dynamic_loader_of(python),
+                        service, workload("hot_loop.py"), "0.5"],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONHOME": prefix})
+    assert r.returncode == 0, r.stderr
+    stacks = parse_collapsed(out.read_text())
+    assert any(f.function.endswith("do_POST") for st in stacks for f in st.frames), stacks
+
+
 def test_a_deleted_libpython_that_cannot_be_opened_is_said_so(tmp_path):
     """A deleted libpython has no other way in than map_files: strobe says
     why it finds no runtime, not only that it found none."""
