@@ -329,7 +329,11 @@ static enum stop_reason sample_target(struct session *s, struct py_target *t)
                              .exec_checked_ns = clock_now_ns(),
                              .errors_at_check = s->profile.stats.thread_errors,
                              .recorder = s->recorder };
+    /* Its identity now and, if it still runs, at the end (it may have
+     * dropped privileges meanwhile). */
+    file_identity_of_process(t->pid, &s->profile.sources_reader);
     enum stop_reason why = sampler_run(t, &so, &s->profile, poll_between_samples, &ps);
+    file_identity_of_process(t->pid, &s->profile.sources_reader);
     /* A sample sees an exec as it sees libpython unloaded: the runtime is
      * no longer where it was. */
     if (why == STOP_UNLOADED && ps.exec_id && process_exec_id(t->pid) != ps.exec_id)

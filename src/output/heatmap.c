@@ -3,9 +3,9 @@
  *
  * Line counts come from the flat profile (one row per file, line and
  * function); rows are grouped by file, and each file's source is read from
- * disk when the heat map is written. Source text is untrusted: it is
- * escaped for HTML, invalid UTF-8 becomes U+FFFD, and files and lines are
- * capped.
+ * disk, with the target's rights, when the heat map is written. Source
+ * text is untrusted: it is escaped for HTML, invalid UTF-8 becomes U+FFFD,
+ * and files and lines are capped.
  */
 #include "output/heatmap.h"
 
@@ -13,15 +13,11 @@
 #include "base/utf8.h"
 #include "sampler/flat.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define HOTTEST_LINES 50                /* in the index */
 #define SOURCE_MAX_BYTES (4u << 20)     /* read no more of one file */
-#define PROC_PATH_MAX 4200
 
 /* Per line of one file: samples executing it (self) and on the stack. */
 struct line_heat {
@@ -78,46 +74,6 @@ static void source_line(FILE *f, const char *s, size_t n)
             i += c;
         }
     }
-}
-
-/* Open a regular file only: a file name comes from the target, which could
- * name a FIFO or a device that would block or never end. -1 if not. */
-static int open_regular(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    struct stat st;
-    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
-/* The file as the target saw it (through /proc/PID/root, so a container's
- * files are found; a relative name, as 3.8 gives its main script, through
- * the target's working directory), else as a path here. NULL if it cannot
- * be read. */
-static char *read_source(pid_t pid, const char *path, size_t *len)
-{
-    if (!path[0] || path[0] == '<')
-        return NULL;    /* "<frozen runpy>", "<string>": no file */
-    char through_proc[PROC_PATH_MAX];
-    snprintf(through_proc, sizeof(through_proc), "/proc/%d/%s%s", (int)pid,
-             path[0] == '/' ? "root" : "cwd/", path);
-    int fd = pid > 0 ? open_regular(through_proc) : -1;
-    if (fd < 0)
-        fd = open_regular(path);
-    if (fd < 0)
-        return NULL;
-    char *buf = xmalloc(SOURCE_MAX_BYTES + 1);
-    size_t got = 0;
-    for (ssize_t n; got < SOURCE_MAX_BYTES &&
-                    (n = read(fd, buf + got, SOURCE_MAX_BYTES - got)) > 0;)
-        got += (size_t)n;
-    close(fd);
-    buf[got] = '\0';
-    *len = got;
-    return buf;
 }
 
 static int cmp_lines(const void *pa, const void *pb)
@@ -299,8 +255,8 @@ static void write_line_row(FILE *f, size_t file_no, int32_t line, const struct l
     fputs("</td></tr>\n", f);
 }
 
-static void write_file(FILE *f, const struct profile *p, const struct file_heat *fh,
-                       size_t file_no, uint64_t max)
+static void write_file(FILE *f, const struct profile *p, struct target_file_reader *reader,
+                       const struct file_heat *fh, size_t file_no, uint64_t max)
 {
     const char *path = symbols_str(&p->symbols, fh->file);
     fprintf(f, "<h2 id=\"f%zu\">", file_no);
@@ -308,7 +264,8 @@ static void write_file(FILE *f, const struct profile *p, const struct file_heat 
     fprintf(f, " <small>%llu self samples</small></h2>\n<table class=\"source\">\n",
             (unsigned long long)fh->self);
     size_t len = 0;
-    char *src = read_source(p->pid, path, &len);
+    char *src = NULL;
+    enum target_file_status read = target_file_read(reader, path, SOURCE_MAX_BYTES, &src, &len);
     size_t next = 0;    /* next line_heat to place */
     /* Samples whose line is not known (0) come first. */
     static const char UNKNOWN_LINE[] = "(line not known)";
@@ -330,7 +287,10 @@ static void write_file(FILE *f, const struct profile *p, const struct file_heat 
         }
     }
     /* Lines the file does not have (no source, or it changed since). */
-    const char *missing = src ? "(past the end of the file as read now)" : "(source not available)";
+    const char *missing = src                               ? "(past the end of the file as read now)"
+                          : read == TARGET_FILE_NO_IDENTITY ? "(source not read: strobe could not "
+                                                              "take on the target's user to read it)"
+                                                            : "(source not available)";
     for (; next < fh->count; next++)
         write_line_row(f, file_no, fh->lines[next].line, &fh->lines[next], max, fh->hottest,
                        missing, strlen(missing));
@@ -368,8 +328,10 @@ void heatmap_write(FILE *f, const struct profile *p)
                "the line anywhere on the stack.</p>\n",
             profile_duration_s(p), (unsigned long long)flat.total_samples);
     write_index(f, p, files, nfiles, flat.total_samples);
+    struct target_file_reader *reader = target_file_reader_open(&p->sources_reader);
     for (size_t i = 0; i < nfiles; i++)
-        write_file(f, p, &files[i], i, max);
+        write_file(f, p, reader, &files[i], i, max);
+    target_file_reader_close(reader);
     fputs("</body></html>\n", f);
     for (size_t i = 0; i < nfiles; i++)
         free(files[i].lines);

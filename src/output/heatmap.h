@@ -4,9 +4,9 @@
  * files, then every profiled source file with each line's samples, its
  * colour the line's share of the executing samples.
  *
- * Sources are read from disk when the page is written, through
- * /proc/PID/root when the target still runs (so a container's files are
- * found); a file that cannot be read is listed with its counts only.
+ * Sources are read from disk when the page is written, with the target's
+ * rights and through its root while it still runs (proc/target_files.h);
+ * a file that cannot be read is listed with its counts only.
  */
 #ifndef STROBE_OUTPUT_HEATMAP_H
 #define STROBE_OUTPUT_HEATMAP_H

@@ -21,8 +21,7 @@
 /* The auxiliary vector has a few dozen (type, value) pairs. */
 #define AUXV_MAX_WORDS 128
 
-/* Value of a "Key:\t..." line of /proc/PID/status (first field), or NULL. */
-static bool status_field(pid_t pid, const char *key, char *out, size_t outlen)
+bool process_status_field(pid_t pid, const char *key, char *out, size_t outlen)
 {
     char path[64];
     if (pid > 0)
@@ -72,7 +71,7 @@ static void for_each_task(pid_t pid, bool (*visit)(void *ctx, pid_t tid), void *
 static bool task_alive(pid_t tid)
 {
     char state[64];
-    if (!status_field(tid, "State", state, sizeof(state)))
+    if (!process_status_field(tid, "State", state, sizeof(state)))
         return false;
     return state[0] != 'Z' && state[0] != 'X';
 }
@@ -116,7 +115,7 @@ void process_exe_path(pid_t pid, char *out, size_t outlen)
     if (n <= 0) {
         /* Not allowed to resolve exe: fall back to the command name. */
         char comm[64];
-        if (status_field(pid, "Name", comm, sizeof(comm)))
+        if (process_status_field(pid, "Name", comm, sizeof(comm)))
             snprintf(out, outlen, "%s", comm);
         else
             snprintf(out, outlen, "?");
@@ -128,7 +127,7 @@ void process_exe_path(pid_t pid, char *out, size_t outlen)
 pid_t process_ns_pid(pid_t pid)
 {
     char v[256];
-    if (!status_field(pid, "NSpid", v, sizeof(v)))
+    if (!process_status_field(pid, "NSpid", v, sizeof(v)))
         return pid;
     const char *last = strrchr(v, '\t');
     last = last ? last + 1 : v;
@@ -180,7 +179,7 @@ uint64_t process_exec_id(pid_t pid)
 long process_uid(pid_t pid)
 {
     char v[128];
-    if (!status_field(pid, "Uid", v, sizeof(v)))
+    if (!process_status_field(pid, "Uid", v, sizeof(v)))
         return -1;
     return strtol(v, NULL, 10);
 }
@@ -188,7 +187,7 @@ long process_uid(pid_t pid)
 static bool have_cap_sys_ptrace(void)
 {
     char v[64];
-    if (!status_field(0, "CapEff", v, sizeof(v)))
+    if (!process_status_field(0, "CapEff", v, sizeof(v)))
         return false;
     unsigned long long caps = strtoull(v, NULL, 16);
     return (caps >> CAP_SYS_PTRACE_BIT) & 1;

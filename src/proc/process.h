@@ -20,6 +20,10 @@ enum process_state {
 
 /* Running while any of its threads is: its main thread may have ended
  * first (pthread_exit), leaving a zombie in /proc/PID until the others do. */
+/* The value of line "Key:" of /proc/PID/status (of strobe itself if pid
+ * is 0), spaces before it skipped: false if there is no such line. */
+bool process_status_field(pid_t pid, const char *key, char *out, size_t outlen);
+
 enum process_state process_state(pid_t pid);
 
 /*

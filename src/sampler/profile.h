@@ -9,6 +9,7 @@
 #ifndef STROBE_SAMPLER_PROFILE_H
 #define STROBE_SAMPLER_PROFILE_H
 
+#include "proc/target_files.h"
 #include "sampler/calltree.h"
 #include "sampler/symbols.h"
 
@@ -94,6 +95,9 @@ struct profile {
     char python[32];            /* "3.12.1" */
     enum stop_reason stop;
     uint32_t truncated_frame;   /* frame id of the "<truncated>" marker */
+    /* Whose rights the target's source files are read with (the heat map):
+     * the target's, as last seen while sampling; unknown in a replay. */
+    struct file_identity sources_reader;
 };
 
 void profile_init(struct profile *p);

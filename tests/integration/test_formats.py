@@ -14,6 +14,8 @@ import re
 import shutil
 import struct
 import subprocess
+import tempfile
+import time
 import zlib
 
 import pytest
@@ -502,14 +504,19 @@ def test_heatmap_line_once_relative_file_and_crlf(tmp_path):
     assert text.endswith("# BOTH") and "\ufffd" not in text, text
 
 
-FIFO_NAMED_CODE = """
+NAMED_CODE = """
 import sys, time
 src = "def spin(n):\\n    t = 0\\n    for i in range(n): t += i\\n    return t\\n"
-ns = {}
-exec(compile(src, sys.argv[1], "exec"), ns)
-deadline = time.monotonic() + 0.8
+spins = []
+for name in sys.argv[2:]:
+    ns = {}
+    exec(compile(src, name, "exec"), ns)
+    spins.append(ns["spin"])
+print("ready", flush=True)
+deadline = time.monotonic() + float(sys.argv[1])
 while time.monotonic() < deadline:
-    ns["spin"](10000)
+    for spin in spins:
+        spin(10000)
 """
 
 
@@ -519,7 +526,89 @@ def test_heatmap_never_reads_from_a_fifo(tmp_path):
     os.mkfifo(fifo)
     out = tmp_path / "heat.html"
     r = run_strobe("run", "-r", "1k", "--heatmap", "-o", out, newest().executable, "-c",
-                   FIFO_NAMED_CODE, fifo, timeout=60)
+                   NAMED_CODE, "0.8", fifo, timeout=60)
     assert r.returncode == 0, r.stderr
     html = out.read_text(encoding="utf-8")
     assert str(fifo) in html and "(source not available)" in html
+
+
+def heatmap_of_named_code(names, target_prefix=(), env=None, strobe=(STROBE,)):
+    """Attach to a target running code compiled under each of `names` (its
+    own choice of file names) and return the heat map strobe writes."""
+    proc = subprocess.Popen([*target_prefix, newest().executable, "-c", NAMED_CODE, "30", *names],
+                            stdout=subprocess.PIPE, text=True, env={"PATH": os.environ["PATH"]})
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        r = subprocess.run([*strobe, "attach", str(proc.pid), "-d", "0.5", "-r", "1k",
+                            "--heatmap", "-o", "-"], capture_output=True, text=True, timeout=60,
+                           env=env)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def file_rows(html, name):
+    """The rows the heat map shows for file `name`."""
+    return html.split(f">{name} <small>", 1)[1].split("</table>", 1)[0]
+
+
+def test_heatmap_does_not_show_procfs_files():
+    # A target can name /proc/self/environ as its code's file: read by
+    # strobe, "self" would be strobe, and its environment (tokens, say)
+    # would land in the page. Files on procfs are never shown.
+    marker = f"STROBE-ENV-{os.getpid()}-{time.time_ns()}"
+    html = heatmap_of_named_code(["/proc/self/environ", "/proc/self/status"],
+                                 env={**os.environ, "STROBE_TEST_SECRET": marker})
+    assert marker not in html and "STROBE_TEST_SECRET" not in html
+    for name in ("/proc/self/environ", "/proc/self/status"):
+        assert "(source not available)" in file_rows(html, name)
+
+
+def write_file(path, text, mode):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the target as nobody")
+def test_heatmap_reads_sources_with_the_targets_rights():
+    # strobe, as root, profiles a target running as nobody that names a
+    # file only root may read: the page must not hold it (strobe would be
+    # its confused deputy). A file nobody may read is still shown.
+    shared = tempfile.mkdtemp(prefix="strobe-sources-")
+    try:
+        os.chmod(shared, 0o755)
+        secret, public = os.path.join(shared, "secret.py"), os.path.join(shared, "public.py")
+        marker = f"SECRET-{os.getpid()}-{time.time_ns()}"
+        write_file(secret, f"def spin(n):  # {marker}\n", 0o600)
+        write_file(public, "def spin(n):  # PUBLIC-SOURCE\n", 0o644)
+        html = heatmap_of_named_code([secret, public], target_prefix=[
+            "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+    finally:
+        shutil.rmtree(shared)
+    assert marker not in html
+    assert "(source not available)" in file_rows(html, secret)
+    assert "PUBLIC-SOURCE" in file_rows(html, public)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run strobe as nobody")
+def test_heatmap_without_the_targets_identity_shows_no_source():
+    # strobe as nobody with CAP_SYS_PTRACE may read a root target's memory
+    # but cannot become root to read its files: it shows none, and says why.
+    shared = tempfile.mkdtemp(prefix="strobe-nobody-")
+    try:
+        os.chmod(shared, 0o755)
+        binary = os.path.join(shared, "strobe")
+        shutil.copy(STROBE, binary)
+        public = os.path.join(shared, "public.py")
+        write_file(public, "def spin(n):  # PUBLIC-SOURCE\n", 0o644)
+        html = heatmap_of_named_code([public], strobe=(
+            "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+            "--inh-caps=+sys_ptrace", "--ambient-caps=+sys_ptrace", binary))
+    finally:
+        shutil.rmtree(shared)
+    rows = file_rows(html, public)
+    assert "PUBLIC-SOURCE" not in rows
+    assert "(source not read: strobe could not take on the target's user" in rows
