@@ -333,7 +333,9 @@ static enum stop_reason sample_target(struct session *s, struct py_target *t)
      * dropped privileges meanwhile). */
     file_identity_of_process(t->pid, &s->profile.sources_reader);
     enum stop_reason why = sampler_run(t, &so, &s->profile, poll_between_samples, &ps);
-    file_identity_of_process(t->pid, &s->profile.sources_reader);
+    /* Once it has gone, its pid may soon be another process's. */
+    if (!file_identity_of_process(t->pid, &s->profile.sources_reader))
+        s->profile.sources_reader.pid = 0;
     /* A sample sees an exec as it sees libpython unloaded: the runtime is
      * no longer where it was. */
     if (why == STOP_UNLOADED && ps.exec_id && process_exec_id(t->pid) != ps.exec_id)
