@@ -306,3 +306,20 @@ void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen)
         len--;
     utf8_clean(raw, len, out, outlen);
 }
+
+bool process_lacks_thread(pid_t pid, uint64_t tid)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    if (access(path, F_OK) != 0)
+        return false;
+    pid_t here = tid <= INT32_MAX ? host_tid(pid, tid) : 0;
+    if (here) {
+        snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)here);
+        if (access(path, F_OK) == 0)
+            return false;
+    }
+    /* The process may have ended meanwhile, taking its threads with it. */
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    return access(path, F_OK) == 0;
+}

@@ -59,6 +59,11 @@ uint64_t process_exec_id(pid_t pid);
  * `tid` is as the target sees it, inside its pid namespace. */
 void process_thread_name(pid_t pid, uint64_t tid, char *out, size_t outlen);
 
+/* Does running process `pid` certainly have no thread `tid` (as the target
+ * sees it)? false if it has, or if /proc cannot tell (the process is gone,
+ * or was never there, as for a fake target in tests). */
+bool process_lacks_thread(pid_t pid, uint64_t tid);
+
 /* Real uid of the process owner, or -1. */
 long process_uid(pid_t pid);
 

@@ -33,6 +33,11 @@ static uint32_t add_node(struct calltree *t, uint32_t parent, uint32_t frame, ui
     return id;
 }
 
+bool calltree_has_thread(const struct calltree *t, uint64_t tid)
+{
+    return u64map_get(&t->thread_roots, tid) != ID_NONE;
+}
+
 uint32_t calltree_root(struct calltree *t, uint64_t tid)
 {
     uint32_t thread = u64map_get(&t->thread_roots, tid);

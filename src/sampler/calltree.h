@@ -73,6 +73,9 @@ struct calltree {
 void calltree_init(struct calltree *t);
 void calltree_free(struct calltree *t);
 
+/* Has thread `tid` a root yet? */
+bool calltree_has_thread(const struct calltree *t, uint64_t tid);
+
 /* The root node of thread `tid`, created on first use. */
 uint32_t calltree_root(struct calltree *t, uint64_t tid);
 

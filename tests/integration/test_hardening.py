@@ -491,6 +491,19 @@ def test_thousands_of_thread_states_whose_frames_never_read():
     assert "busy_main" in functions(r.stdout)
 
 
+def test_thread_states_naming_threads_the_target_does_not_have():
+    # 16 fake thread states lead into the real thread's frames, under ids
+    # rewritten every millisecond with random values no thread has: each
+    # was one more thread in the profile, for ever (540k threads and 362 MB
+    # in 10 s). They are thread list errors; the real threads are sampled.
+    r, took = attach_to_fake_threads("random", 16)
+    assert took < 4, took
+    threads = int(re.search(r"(\d+) threads seen", r.stdout).group(1))
+    assert threads == 2, r.stdout
+    assert re.search(r"\d+ thread list changed while being read", r.stdout), r.stdout
+    assert {"busy_main", "rewrite_ids"} <= set(functions(r.stdout))
+
+
 def test_a_target_scribbling_on_its_own_interpreter(tmp_path, python):
     # While a thread waits on a lock, its frames, its code object's names
     # and line table, the thread list and its frame pointer are made to

@@ -6,10 +6,13 @@ pointer in the thread state).
 MODE chain: one chain of frames as long as a profiler walks for a stack,
 with no Python frame in it, shared by every fake thread.
 MODE cycle: a frame that is its own caller.
+MODE random: the real main thread's frames, under thread ids that another
+thread keeps rewriting with random values no thread has.
 Usage: fake_threads.py MODE THREADS SECONDS   (prints "ready" once hooked)
 """
 import ctypes
 import gc
+import random
 import sys
 import threading
 import time
@@ -89,7 +92,9 @@ def fake_states(count, tstate, leaf_at, tid_at, leaf, keep):
     return base
 
 
-def busy_main(seconds):
+def busy_main(seconds, share_leaf=None):
+    if share_leaf:
+        share_leaf()    # the fakes' leaf is this frame from here on
     deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:
@@ -97,17 +102,34 @@ def busy_main(seconds):
     return n
 
 
+def rewrite_ids(fakes, count, tid_at, seconds):
+    """Each fake thread's id, every millisecond: a random one no thread has."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for i in range(count):
+            word(fakes + STATE_STRIDE * i + tid_at).value = random.randrange(1 << 23, 1 << 30)
+        time.sleep(0.001)
+
+
 def main(mode, count, seconds):
     gc.disable()
     keep = []
     code_at, back_at, tstate, leaf_at, tid_at = frame_layout()
     assert (code_at - back_at) // WORD % 2, "code and back words must alternate"
-    leaf = leaf_frame(mode, back_at, keep)
+    leaf = leaf_frame("cycle" if mode == "random" else mode, back_at, keep)
     fakes = fake_states(count, tstate, leaf_at, tid_at, leaf, keep)
+    share_leaf = None
+    if mode == "random":
+        def share_leaf():
+            for i in range(count):
+                word(fakes + STATE_STRIDE * i + leaf_at).value = word(tstate + leaf_at).value
+        threading.Thread(target=rewrite_ids, args=(fakes, count, tid_at, seconds),
+                         daemon=True).start()
+    # Hooked last: a new thread's state goes at the head, not after these.
     assert word(tstate + NEXT_AT).value == 0, "the main thread state is not the last"
     word(tstate + NEXT_AT).value = fakes
     print("ready", flush=True)
-    busy_main(seconds)
+    busy_main(seconds, share_leaf)
     word(tstate + NEXT_AT).value = 0
 
 
