@@ -139,7 +139,11 @@ static bool become(const struct file_identity *who)
 {
     if (!who->known)
         return true;    /* a replay: read as whoever runs strobe */
-    if (!same_groups(who) && setgroups(who->ngroups, who->groups) != 0)
+    /* Unprivileged strobe can attach only to its own user and group, but
+     * cannot drop supplementary groups the target lacks: no boundary, as a
+     * process of that user may read strobe's memory as strobe reads its. */
+    if (!same_groups(who) && setgroups(who->ngroups, who->groups) != 0 &&
+        !(getuid() == who->uid && geteuid() == who->uid))
         return false;
     if (setresgid(who->gid, who->gid, who->gid) != 0 ||
         setresuid(who->uid, who->uid, who->uid) != 0)
