@@ -14,21 +14,31 @@
 
 /* Control characters: C0 and DEL, and C1 (U+0080-U+009F), which a
  * terminal obeys as well (U+009B is CSI, the start of an escape sequence)
- * and Unicode counts as line breaks (U+0085); and the line and paragraph
- * separators, line breaks to Unicode, as to Python's str.splitlines. */
+ * and Unicode counts as line breaks (U+0085); the line and paragraph
+ * separators, line breaks to Unicode, as to Python's str.splitlines; and
+ * the bidirectional embeddings, overrides and isolates, which reorder the
+ * text after them on screen (a file name could make a report line read as
+ * another: "Trojan Source"). */
 #define UNICODE_C0_END 0x20u
 #define UNICODE_DEL 0x7Fu
 #define UNICODE_C1_FIRST 0x80u
 #define UNICODE_C1_LAST 0x9Fu
 #define UNICODE_LINE_SEPARATOR 0x2028u
 #define UNICODE_PARAGRAPH_SEPARATOR 0x2029u
+#define UNICODE_BIDI_EMBEDDING_FIRST 0x202Au     /* LRE, RLE, PDF, LRO, RLO */
+#define UNICODE_BIDI_EMBEDDING_LAST 0x202Eu
+#define UNICODE_BIDI_ISOLATE_FIRST 0x2066u       /* LRI, RLI, FSI, PDI */
+#define UNICODE_BIDI_ISOLATE_LAST 0x2069u
 
-/* Would the code point act on a terminal or end a line of output? */
+/* Would the code point act on a terminal, end a line of output, or reorder
+ * the text around it? */
 static inline bool unicode_is_control(uint32_t cp)
 {
     return cp < UNICODE_C0_END || cp == UNICODE_DEL ||
            (cp >= UNICODE_C1_FIRST && cp <= UNICODE_C1_LAST) ||
-           cp == UNICODE_LINE_SEPARATOR || cp == UNICODE_PARAGRAPH_SEPARATOR;
+           cp == UNICODE_LINE_SEPARATOR || cp == UNICODE_PARAGRAPH_SEPARATOR ||
+           (cp >= UNICODE_BIDI_EMBEDDING_FIRST && cp <= UNICODE_BIDI_EMBEDDING_LAST) ||
+           (cp >= UNICODE_BIDI_ISOLATE_FIRST && cp <= UNICODE_BIDI_ISOLATE_LAST);
 }
 
 /* The range a character's second byte must lie in, given its first

@@ -424,8 +424,9 @@ def test_control_characters_in_thread_names_do_not_reach_the_output(tmp_path):
 
 def test_control_characters_in_names_do_not_reach_the_output():
     # A file name (any str the target chose) with a terminal's CSI (U+009B),
-    # a next-line control (U+0085) and a line separator (U+2028): each is
-    # '?' in the report, which stays one line per row.
+    # a next-line control (U+0085), a line separator (U+2028) and a
+    # right-to-left override (U+202E): each is '?' in the report, which
+    # stays one line per row and in order.
     proc = start_workload(newest(), "hostile_names.py", "30")
     try:
         r = run_strobe("attach", proc.pid, "-d", "0.5", "-l", "0")
@@ -433,8 +434,8 @@ def test_control_characters_in_names_do_not_reach_the_output():
         proc.kill()
         proc.wait()
     assert r.returncode == 0, r.stderr
-    assert not set(r.stdout) & {"\x9b", "\x85", "\u2028"}, r.stdout
-    assert "evil?31m??.py:" in r.stdout, r.stdout
+    assert not set(r.stdout) & {"\x9b", "\x85", "\u2028", "\u202e"}, r.stdout
+    assert "evil?31m???yp.py:" in r.stdout, r.stdout
     assert r.stdout.splitlines() == r.stdout.split("\n")[:-1]
 
 

@@ -58,9 +58,14 @@ static void test_invalid_code_points(void **state)
     const uint8_t c1[] = { 0x9b, '3', '1', 'm', 0x85, 0x7e, 0xa0 };
     unicode_to_utf8(c1, 7, 1, false, out, sizeof(out));
     assert_string_equal(out, "?31m?~\xc2\xa0");
-    const uint16_t separators[] = { 0x2027, 0x2028, 0x2029, 0x202a };
+    const uint16_t separators[] = { 0x2027, 0x2028, 0x2029, 0x202f };
     unicode_to_utf8(separators, 4, 2, false, out, sizeof(out));
-    assert_string_equal(out, "\xe2\x80\xa7??\xe2\x80\xaa");
+    assert_string_equal(out, "\xe2\x80\xa7??\xe2\x80\xaf");
+    /* And the bidirectional controls that reorder what follows on screen
+     * (U+202E, RLO); their neighbours are kept. */
+    const uint16_t bidi[] = { 0x2029, 0x202a, 0x202e, 0x202f, 0x2065, 0x2066, 0x2069, 0x206a };
+    unicode_to_utf8(bidi, 8, 2, false, out, sizeof(out));
+    assert_string_equal(out, "??" "?\xe2\x80\xaf\xe2\x81\xa5??\xe2\x81\xaa");
 }
 
 static void test_truncation_keeps_whole_characters(void **state)

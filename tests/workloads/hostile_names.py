@@ -1,8 +1,9 @@
 """Names a profiler shows that the target chose itself: a thread named with
 bytes that look like UTF-8 but are not (the kernel keeps any bytes), one
 named with well-formed control characters (CSI, next line, line separator),
-and a function whose file name holds a terminal's CSI, a next-line control and
-a line separator (a code object's file name can be any str).
+and a function whose file name holds a terminal's CSI, a next-line control,
+a line separator and a right-to-left override (a code object's file name
+can be any str).
 Usage: hostile_names.py SECONDS   (prints "ready" once named and running)
 """
 import ctypes
@@ -14,7 +15,7 @@ PR_SET_NAME = 15
 # An encoded surrogate, then a code point past U+10FFFF.
 THREAD_NAME = b"s\xed\xa0\x80 b\xf4\x90\x80\x80"
 CONTROLS_THREAD_NAME = "c\x9b31m\x85\u2028.".encode()
-FILE_NAME = "evil\x9b31m\x85\u2028.py"
+FILE_NAME = "evil\x9b31m\x85\u2028\u202eyp.py"
 SPIN = """
 def spin(deadline):
     while monotonic() < deadline:
