@@ -314,17 +314,17 @@ static void end_child(struct target_file_reader *r)
     r->child = 0;
 }
 
-struct target_file_reader *target_file_reader_open(const struct file_identity *who)
+/* Fork the child with its two pipes: its pid, or -1 if the system refused
+ * a pipe or a process. */
+static pid_t start_child(const struct file_identity *who, int *to_child, int *from_child)
 {
-    struct target_file_reader *r = xcalloc(1, sizeof(*r));
-    r->to_child = r->from_child = -1;
     int requests[2], responses[2];
     if (pipe2(requests, O_CLOEXEC) != 0)
-        return r;
+        return -1;
     if (pipe2(responses, O_CLOEXEC) != 0) {
         close(requests[0]);
         close(requests[1]);
-        return r;
+        return -1;
     }
     int root = open_target_dir(who->pid, "root"), cwd = open_target_dir(who->pid, "cwd");
     fflush(NULL);
@@ -343,11 +343,23 @@ struct target_file_reader *target_file_reader_open(const struct file_identity *w
     if (child < 0) {
         close(requests[1]);
         close(responses[0]);
-        return r;
+        return -1;
     }
-    r->child = child;
-    r->to_child = requests[1];
-    r->from_child = responses[0];
+    *to_child = requests[1];
+    *from_child = responses[0];
+    return child;
+}
+
+struct target_file_reader *target_file_reader_open(const struct file_identity *who)
+{
+    int to_child = -1, from_child = -1;
+    pid_t child = start_child(who, &to_child, &from_child);
+    /* Allocated after the fork: the child, which never frees, holds nothing. */
+    struct target_file_reader *r = xcalloc(1, sizeof(*r));
+    *r = (struct target_file_reader){ .child = child > 0 ? child : 0, .to_child = to_child,
+                                      .from_child = from_child };
+    if (!r->child)
+        return r;
     uint8_t status = CHILD_FILE_UNREADABLE;
     if (!receive(r, &status, sizeof(status)) || status != CHILD_FILE_OK) {
         r->no_identity = status == CHILD_NO_IDENTITY;
