@@ -36,6 +36,12 @@
 #define RUNTIME_POLL_NS (500 * NS_PER_US)
 /* After this long without an interpreter, say what strobe is waiting for. */
 #define RUNTIME_WAIT_NOTICE_NS (5 * NS_PER_SEC)
+/* With the map unchanged, another look after this long, twice as long
+ * after each that fails, up to the most: whatever made a look fail (a
+ * runtime not yet readable, a slow look that outlasted the last change of
+ * the map) may have passed, with nothing left to change the map. */
+#define RUNTIME_RETRY_FIRST_NS (20 * NS_PER_MS)
+#define RUNTIME_RETRY_MOST_NS NS_PER_SEC
 /* How often the target is checked for having exec'd another program or
  * exited, and how soon again after stacks could not be read (a thread that
  * stays unreadable must not have /proc read with every sample). */
@@ -448,12 +454,16 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
 {
     uint64_t start = clock_now_ns(), last_print = 0;
     uint64_t fingerprint = 0, refused = 0;
+    uint64_t retry_gap = RUNTIME_RETRY_FIRST_NS, retry_at = 0;
     bool noticed = false;
     for (;;) {
         if (signals_stop_requested())
             return WAIT_INTERRUPTED;
         uint64_t fp = maps_fingerprint(pid);
-        if (fp && fp != fingerprint) {
+        bool changed = fp && fp != fingerprint;
+        if (changed)
+            retry_gap = RUNTIME_RETRY_FIRST_NS;
+        if (fp && (changed || clock_now_ns() >= retry_at)) {
             fingerprint = fp;
             enum target_status st = py_target_attach(t, pid, err, errlen);
             if (st == TARGET_OK)
@@ -470,6 +480,8 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
                 refused = fp;
                 fingerprint = 0;
             }
+            retry_at = clock_now_ns() + retry_gap;
+            retry_gap = MIN(2 * retry_gap, RUNTIME_RETRY_MOST_NS);
         }
         if (child ? spawn_reap(pid, false, exit_code) : process_state(pid) == PROCESS_EXITED)
             return WAIT_CHILD_EXITED;
