@@ -760,6 +760,9 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
         int polled = poll ? poll(poll_ctx, profile, now) : SAMPLER_CONTINUE;
         if (polled != SAMPLER_CONTINUE) {
             reason = (enum stop_reason)polled;
+            /* strobe may have been stopped (Ctrl-Z) since `now` was read:
+             * the profile lasts until the stop is seen. */
+            now = clock_now_ns();
             break;
         }
         /* A slow rate still polls (a signal, an exec, the target's exit). */
