@@ -351,9 +351,17 @@ static enum stop_reason sample_target(struct session *s, struct py_target *t)
     return why;
 }
 
+/* What wait_for_runtime saw of the program: to say why it found no runtime
+ * when the program exits first. */
+struct runtime_looks {
+    unsigned count;                 /* attaches tried */
+    enum target_status last;        /* the outcome of the last (its message in err) */
+    uint64_t waited_ns;             /* from the start of the wait to the exit */
+};
+
 static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool child,
                                          uint64_t deadline_ns, char *err, size_t errlen,
-                                         int *exit_code);
+                                         int *exit_code, struct runtime_looks *looks);
 
 /*
  * Profile the attached target into `p`. When it execs another program the
@@ -385,7 +393,9 @@ static enum stop_reason profile_target(struct session *s, struct py_target *t, b
             fprintf(stderr, "strobe: process %d unloaded its CPython runtime (%s); waiting for "
                             "it to load one again\n", (int)t->pid, t->runtime_file);
         uint64_t deadline = o->duration_ns ? p->stats.start_ns + o->duration_ns : 0;
-        switch (wait_for_runtime(t, t->pid, child, deadline, err, sizeof(err), exit_code)) {
+        struct runtime_looks looks;
+        switch (wait_for_runtime(t, t->pid, child, deadline, err, sizeof(err), exit_code,
+                                 &looks)) {
         case WAIT_ATTACHED:
             continue;
         case WAIT_FAILED:
@@ -450,9 +460,12 @@ static uint64_t maps_fingerprint(pid_t pid)
  */
 static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool child,
                                          uint64_t deadline_ns, char *err, size_t errlen,
-                                         int *exit_code)
+                                         int *exit_code, struct runtime_looks *looks)
 {
     uint64_t start = clock_now_ns(), last_print = 0;
+    *looks = (struct runtime_looks){ .last = TARGET_NOT_PYTHON };
+    if (errlen)
+        err[0] = '\0';
     uint64_t fingerprint = 0, refused = 0;
     uint64_t retry_gap = RUNTIME_RETRY_FIRST_NS, retry_at = 0;
     bool noticed = false;
@@ -466,6 +479,8 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
         if (fp && (changed || clock_now_ns() >= retry_at)) {
             fingerprint = fp;
             enum target_status st = py_target_attach(t, pid, err, errlen);
+            looks->count++;
+            looks->last = st;
             if (st == TARGET_OK)
                 return WAIT_ATTACHED;
             if (st == TARGET_DENIED)
@@ -483,8 +498,10 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
             retry_at = clock_now_ns() + retry_gap;
             retry_gap = MIN(2 * retry_gap, RUNTIME_RETRY_MOST_NS);
         }
-        if (child ? spawn_reap(pid, false, exit_code) : process_state(pid) == PROCESS_EXITED)
+        if (child ? spawn_reap(pid, false, exit_code) : process_state(pid) == PROCESS_EXITED) {
+            looks->waited_ns = clock_now_ns() - start;
             return WAIT_CHILD_EXITED;
+        }
         uint64_t now = clock_now_ns();
         if (deadline_ns && now >= deadline_ns)
             return WAIT_TIMED_OUT;
@@ -497,6 +514,29 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
         }
         clock_sleep_ns(RUNTIME_POLL_NS);
     }
+}
+
+/* The program ran to its end without strobe finding its runtime: say so,
+ * and, when the last look failed for another reason than finding none
+ * (`err`), that reason. */
+static void error_exited_first(pid_t child, const char *program, int exit_code,
+                               const struct runtime_looks *looks, const char *err)
+{
+    char msg[ERRMSG_MAX];
+    unsigned waited_ms = (unsigned)(looks->waited_ns / NS_PER_MS);
+    if (looks->count == 0)
+        snprintf(msg, sizeof(msg), "no CPython runtime found in process %d (%s), which exited "
+                                   "with status %d before strobe could look", (int)child, program,
+                 exit_code);
+    else if (looks->last == TARGET_NOT_PYTHON && strstr(err, "no CPython runtime found") == err)
+        snprintf(msg, sizeof(msg), "no CPython runtime found in process %d (%s), which exited "
+                                   "with status %d (%u look%s in %u ms)", (int)child, program,
+                 exit_code, looks->count, looks->count == 1 ? "" : "s", waited_ms);
+    else
+        snprintf(msg, sizeof(msg), "process %d (%s) exited with status %d before strobe could "
+                                   "attach (%u look%s in %u ms); the last: %s", (int)child,
+                 program, exit_code, looks->count, looks->count == 1 ? "" : "s", waited_ms, err);
+    error_line(msg);
 }
 
 int command_run(const struct options *o)
@@ -513,7 +553,9 @@ int command_run(const struct options *o)
     struct py_target target;
     int exit_code = 0;
     uint64_t deadline = o->duration_ns ? clock_now_ns() + o->duration_ns : 0;
-    switch (wait_for_runtime(&target, child, true, deadline, err, sizeof(err), &exit_code)) {
+    struct runtime_looks looks;
+    switch (wait_for_runtime(&target, child, true, deadline, err, sizeof(err), &exit_code,
+                             &looks)) {
     case WAIT_ATTACHED:
         break;
     case WAIT_FAILED:
@@ -521,9 +563,7 @@ int command_run(const struct options *o)
         spawn_terminate(child, TERMINATE_GRACE_MS);
         return 1;
     case WAIT_CHILD_EXITED:
-        snprintf(err, sizeof(err), "no CPython runtime found in process %d (%s), which exited with status %d",
-                 (int)child, o->program[0], exit_code);
-        error_line(err);
+        error_exited_first(child, o->program[0], exit_code, &looks, err);
         return exit_code ? exit_code : 1;
     case WAIT_INTERRUPTED:
         spawn_reap(child, true, &exit_code);
