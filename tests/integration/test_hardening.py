@@ -386,17 +386,23 @@ def test_killed_strobe_leaves_no_temporary_recording(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.startswith("strobe-recording-")]
 
 
-def test_thread_names_that_are_not_utf8_come_out_as_utf8(tmp_path):
-    # The target names its threads: bytes shaped like UTF-8 that are not
-    # (a surrogate, a code point past U+10FFFF) must not reach the output.
-    out = tmp_path / "profile.json"
+def profile_hostile_names(*args):
+    """Profile hostile_names.py for 0.5 s with strobe's `args`; the result."""
     proc = start_workload(newest(), "hostile_names.py", "30")
     try:
-        r = run_strobe("attach", proc.pid, "-d", "0.5", "--speedscope", "-o", out)
+        r = run_strobe("attach", proc.pid, "-d", "0.5", *args)
     finally:
         proc.kill()
         proc.wait()
     assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_thread_names_that_are_not_utf8_come_out_as_utf8(tmp_path):
+    # The target names its threads: bytes shaped like UTF-8 that are not
+    # (a surrogate, a code point past U+10FFFF) must not reach the output.
+    out = tmp_path / "profile.json"
+    profile_hostile_names("--speedscope", "-o", out)
     profile = json.loads(out.read_bytes().decode("utf-8"))
     names = [p["name"] for p in profile["profiles"]]
     assert any(name.startswith("s??? b???? (tid ") for name in names), names
@@ -408,13 +414,7 @@ def test_control_characters_in_thread_names_do_not_reach_the_output(tmp_path):
     # kernel keeps as is: each is '?', as in function names, and JSON lines
     # stay one record per line, even to str.splitlines.
     out = tmp_path / "profile.jsonl"
-    proc = start_workload(newest(), "hostile_names.py", "30")
-    try:
-        r = run_strobe("attach", proc.pid, "-d", "0.5", "--jsonl", "-o", out)
-    finally:
-        proc.kill()
-        proc.wait()
-    assert r.returncode == 0, r.stderr
+    profile_hostile_names("--jsonl", "-o", out)
     text = out.read_bytes().decode("utf-8")
     assert not set(text) & {"\x9b", "\x85", "\u2028"}
     records = [json.loads(line) for line in text.splitlines()]
@@ -427,13 +427,7 @@ def test_control_characters_in_names_do_not_reach_the_output():
     # a next-line control (U+0085), a line separator (U+2028) and a
     # right-to-left override (U+202E): each is '?' in the report, which
     # stays one line per row and in order.
-    proc = start_workload(newest(), "hostile_names.py", "30")
-    try:
-        r = run_strobe("attach", proc.pid, "-d", "0.5", "-l", "0")
-    finally:
-        proc.kill()
-        proc.wait()
-    assert r.returncode == 0, r.stderr
+    r = profile_hostile_names("-l", "0")
     assert not set(r.stdout) & {"\x9b", "\x85", "\u2028", "\u202e"}, r.stdout
     assert "evil?31m???yp.py:" in r.stdout, r.stdout
     assert r.stdout.splitlines() == r.stdout.split("\n")[:-1]
