@@ -354,7 +354,7 @@ static enum stop_reason sample_target(struct session *s, struct py_target *t)
 /* What wait_for_runtime saw of the program: to say why it found no runtime
  * when the program exits first. */
 struct runtime_looks {
-    unsigned count;                 /* attaches tried */
+    unsigned count;                 /* attaches tried while it was there */
     enum target_status last;        /* the outcome of the last (its message in err) */
     uint64_t waited_ns;             /* from the start of the wait to the exit */
 };
@@ -478,9 +478,15 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
             retry_gap = RUNTIME_RETRY_FIRST_NS;
         if (fp && (changed || clock_now_ns() >= retry_at)) {
             fingerprint = fp;
-            enum target_status st = py_target_attach(t, pid, err, errlen);
-            looks->count++;
-            looks->last = st;
+            char why[ERRMSG_MAX];
+            enum target_status st = py_target_attach(t, pid, why, sizeof(why));
+            /* One that found it gone says nothing about why the others
+             * failed: it is about to be reaped. */
+            if (st != TARGET_NO_PROCESS) {
+                snprintf(err, errlen, "%s", why);
+                looks->count++;
+                looks->last = st;
+            }
             if (st == TARGET_OK)
                 return WAIT_ATTACHED;
             if (st == TARGET_DENIED)
