@@ -67,13 +67,15 @@ static void for_each_task(pid_t pid, bool (*visit)(void *ctx, pid_t tid), void *
     closedir(dir);
 }
 
-/* Is task `tid` (a process or one of its threads) there and not a zombie? */
+/* Is task `tid` (a process or one of its threads) there with the process's
+ * memory, so that reading through it works? An ending thread lets go of
+ * the memory (exit_mm) some time before it shows as a zombie, and
+ * /proc/TID/status lists VmSize only while the task has it: a main thread
+ * caught in between failed every read while its worker thread ran on. */
 static bool task_alive(pid_t tid)
 {
-    char state[64];
-    if (!process_status_field(tid, "State", state, sizeof(state)))
-        return false;
-    return state[0] != 'Z' && state[0] != 'X';
+    char size[64];
+    return process_status_field(tid, "VmSize", size, sizeof(size));
 }
 
 static bool find_live_task(void *ctx, pid_t tid)

@@ -14,24 +14,25 @@
 #include <sys/types.h>
 
 enum process_state {
-    PROCESS_RUNNING,    /* exists and is not a zombie */
-    PROCESS_EXITED,     /* gone, or a zombie waiting to be reaped */
+    PROCESS_RUNNING,    /* a thread of it still has its memory */
+    PROCESS_EXITED,     /* gone, ending, or a zombie waiting to be reaped */
 };
 
-/* Running while any of its threads is: its main thread may have ended
- * first (pthread_exit), leaving a zombie in /proc/PID until the others do. */
 /* The value of line "Key:" of /proc/PID/status (of strobe itself if pid
  * is 0), spaces before it skipped: false if there is no such line. */
 bool process_status_field(pid_t pid, const char *key, char *out, size_t outlen);
 
+/* Running while any of its threads is: its main thread may have ended
+ * first (pthread_exit), leaving a zombie in /proc/PID until the others do. */
 enum process_state process_state(pid_t pid);
 
 /*
  * A thread of process `pid` that has not ended, to look at the process
  * through (its memory map, its memory, its files): pid itself while the main
- * thread runs, else another; 0 if none. A zombie main thread has no memory
- * map (/proc/PID/maps is empty, process_vm_readv(PID) fails with ESRCH), but
- * every other thread of the process shares the one it had.
+ * thread runs, else another; 0 if none. A main thread that is ending or has
+ * ended has no memory map (/proc/PID/maps is empty, process_vm_readv(PID)
+ * fails with ESRCH), but every other thread of the process shares the one
+ * it had.
  */
 pid_t process_live_task(pid_t pid);
 
