@@ -298,14 +298,14 @@ def rate_arg(cmd_fn, khz):
 
 
 def cost_at(cmd_fn, python, name, khz):
-    """The profiler's CPU (% of one core, its start-up included) and missed %
-    when asked for `khz` kHz, the missed % with the part of it woken late
-    where the profiler tells."""
+    """The profiler's CPU (% of one core, its start-up included), missed %
+    and error % when asked for `khz` kHz, the missed % with the part of it
+    woken late where the profiler tells."""
     r = profile_once(cmd_fn, python, name, rate_arg(cmd_fn, khz), SECONDS)
     missed = fmt(r["missed_pct"], ".2f")
     if r["missed_late"] is not None:
         missed += f" ({100 * r['missed_late'] / r['due'] if r['due'] else 0.0:.1f} woken late)"
-    return 100 * r["cpu_s"] / max(r["seconds"], 1e-9), missed
+    return 100 * r["cpu_s"] / max(r["seconds"], 1e-9), missed, r["error_pct"]
 
 
 def measure(cmd_fn, python, name):
@@ -319,9 +319,9 @@ def measure(cmd_fn, python, name):
         "us_per_sample": 1e6 * best["cpu_s"] / best["samples"] if best["samples"] else None,
         "syscalls": best["syscalls"], "line_ns": line_ns,
     }
-    row["cpu10k"], row["missed10k"] = cost_at(cmd_fn, python, name, 10)
+    row["cpu10k"], row["missed10k"], row["error10k"] = cost_at(cmd_fn, python, name, 10)
     row["free100k"] = gap_floor(100000)
-    _, row["missed100k"] = cost_at(cmd_fn, python, name, 100)
+    _, row["missed100k"], _ = cost_at(cmd_fn, python, name, 100)
     row["slow10k"], row["noise10k"], _ = slowdown(
         attach_fn, python, name, rate_arg(cmd_fn, 10))
     row["slow100k"], row["noise100k"], row["rate100k"] = slowdown(
@@ -413,6 +413,7 @@ def machine():
 
 HEADER = ("| workload | CPython | profiler | samples/s at 1 MHz | vs Tachyon | µs CPU/sample | "
           "syscalls/sample | missed % | error % | slowdown 10 kHz | missed % at 10 kHz | "
+          "error % at 10 kHz | "
           "slowdown 100 kHz | samples/s at 100 kHz | missed % at 100 kHz | "
           "a free sampler's missed % at 100 kHz | "
           "CPU at 10 kHz | peak RSS MB | cache line round trip ns |")
@@ -427,6 +428,7 @@ def row_line(wl, py, who, r, ratio):
             f"{fmt(r['us_per_sample'], '.2f')} | {fmt(r['syscalls'], '.3f')} | "
             f"{fmt(r['missed_pct'], '.2f')} | {fmt(r['error_pct'], '.3f')} | "
             f"{slowdown_cell(r['slow10k'], r['noise10k'])} | {fmt(r['missed10k'], 's')} | "
+            f"{fmt(r['error10k'], '.3f')} | "
             f"{slowdown_cell(r['slow100k'], r['noise100k'])} | {fmt(r['rate100k'], ',.0f')} | "
             f"{fmt(r['missed100k'], 's')} | {fmt(r['free100k'], '.2f')} | "
             f"{fmt(r['cpu10k'], '.1f')}% | {fmt(r['rss_mb'], '.1f')} | {fmt(r['line_ns'], '.0f')} |")
@@ -508,8 +510,8 @@ rate columns. CPU and memory are the profiler process's own (from /proc),
 never its child's. Tachyon runs only where it can: CPython 3.15, its own
 version, with `-a` so that it samples every thread as strobe does. strobe
 runs with its defaults: its sampling thread is a batch thread (`--sched
-batch`, see the README), whose wake-ups never preempt the workload. The CPU
-and missed % at 10 kHz, and the missed % at 100 kHz, are each from a
+batch`, see the README), whose wake-ups never preempt the workload. The CPU,
+missed % and error % at 10 kHz, and the missed % at 100 kHz, are each from a
 {SECONDS:g} s run of their own, the missed % with the part of it that came due
 while strobe waited and the kernel woke it late (its `--stats`).
 
@@ -601,7 +603,7 @@ def sched_main():
             slow, noise, _ = slowdown(
                 lambda pid, rate, secs, p=policy: strobe_attach_cmd(pid, rate, secs) +
                 ["--sched", p], py, wl, "10k")
-            cpu, missed = cost_at(
+            cpu, missed, _ = cost_at(
                 lambda python, name, rate, secs, p=policy:
                 [STROBE, "run", "--sched", p] + strobe_cmd(python, name, rate, secs)[2:], py, wl,
                 10)
