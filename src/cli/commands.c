@@ -523,25 +523,23 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
 }
 
 /* The program ran to its end without strobe finding its runtime: say so,
- * and, when the last look failed for another reason than finding none
- * (`err`), that reason. */
+ * with what the last look that saw it said (`err`). */
 static void error_exited_first(pid_t child, const char *program, int exit_code,
                                const struct runtime_looks *looks, const char *err)
 {
-    char msg[ERRMSG_MAX];
-    unsigned waited_ms = (unsigned)(looks->waited_ns / NS_PER_MS);
+    char msg[ERRMSG_MAX], tries[64];
+    snprintf(tries, sizeof(tries), "%u look%s in %u ms", looks->count,
+             looks->count == 1 ? "" : "s", (unsigned)(looks->waited_ns / NS_PER_MS));
     if (looks->count == 0)
         snprintf(msg, sizeof(msg), "no CPython runtime found in process %d (%s), which exited "
                                    "with status %d before strobe could look", (int)child, program,
                  exit_code);
-    else if (looks->last == TARGET_NOT_PYTHON && strstr(err, "no CPython runtime found") == err)
-        snprintf(msg, sizeof(msg), "no CPython runtime found in process %d (%s), which exited "
-                                   "with status %d (%u look%s in %u ms)", (int)child, program,
-                 exit_code, looks->count, looks->count == 1 ? "" : "s", waited_ms);
+    else if (looks->last == TARGET_NOT_PYTHON)     /* err: no runtime, and maybe why */
+        snprintf(msg, sizeof(msg), "%s; it exited with status %d (%s)", err, exit_code, tries);
     else
         snprintf(msg, sizeof(msg), "process %d (%s) exited with status %d before strobe could "
-                                   "attach (%u look%s in %u ms); the last: %s", (int)child,
-                 program, exit_code, looks->count, looks->count == 1 ? "" : "s", waited_ms, err);
+                                   "attach (%s); the last: %s", (int)child, program, exit_code,
+                 tries, err);
     error_line(msg);
 }
 

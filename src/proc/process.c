@@ -72,7 +72,7 @@ static void for_each_task(pid_t pid, bool (*visit)(void *ctx, pid_t tid), void *
  * the memory (exit_mm) some time before it shows as a zombie, and
  * /proc/TID/status lists VmSize only while the task has it: a main thread
  * caught in between failed every read while its worker thread ran on. */
-static bool task_alive(pid_t tid)
+static bool task_has_memory(pid_t tid)
 {
     char size[64];
     return process_status_field(tid, "VmSize", size, sizeof(size));
@@ -81,14 +81,14 @@ static bool task_alive(pid_t tid)
 static bool find_live_task(void *ctx, pid_t tid)
 {
     pid_t *found = ctx;
-    if (task_alive(tid))
+    if (task_has_memory(tid))
         *found = tid;
     return !*found;
 }
 
 pid_t process_live_task(pid_t pid)
 {
-    if (task_alive(pid))
+    if (task_has_memory(pid))
         return pid;
     /* The main thread may end (pthread_exit) while the others go on: the
      * kernel then keeps it as a zombie, without the memory it shared with
