@@ -491,10 +491,10 @@ static enum wait_result wait_for_runtime(struct py_target *t, pid_t pid, bool ch
                 return WAIT_ATTACHED;
             if (st == TARGET_DENIED)
                 return WAIT_FAILED;
-            /* The loader may still be mapping the library in (its data can
-             * read as another part of the file for a moment): a runtime
-             * refused is refused for good only if the maps stood still
-             * until a second look refused it too. */
+            /* A runtime the loader is still mapping in is not judged at all
+             * (py_target_attach); as a margin for what else start-up may
+             * hold, one refused is refused for good only if the maps stood
+             * still until a second look refused it too. */
             if (st == TARGET_UNSUPPORTED) {
                 if (fp == refused)
                     return WAIT_FAILED;

@@ -163,15 +163,23 @@ bool elf_find_symbol(struct elf_image *img, const char *name, uint64_t *value, u
            find_in_symtab(img, SHT_SYMTAB, name, value, size);
 }
 
-bool elf_load_bias(struct elf_image *img, const struct map_region *base, uint64_t *bias)
+/* The loadable segments' program headers, one per call from *index on
+ * (start at 0): false after the last. */
+static bool next_load_segment(struct elf_image *img, size_t *index, GElf_Phdr *ph)
 {
     size_t nph;
     if (elf_getphdrnum(img->elf, &nph) != 0)
         return false;
-    for (size_t i = 0; i < nph; i++) {
-        GElf_Phdr ph;
-        if (!gelf_getphdr(img->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-            continue;
+    while (*index < nph)
+        if (gelf_getphdr(img->elf, (int)(*index)++, ph) && ph->p_type == PT_LOAD)
+            return true;
+    return false;
+}
+
+bool elf_load_bias(struct elf_image *img, const struct map_region *base, uint64_t *bias)
+{
+    GElf_Phdr ph;
+    for (size_t i = 0; next_load_segment(img, &i, &ph);) {
         uint64_t align = ph.p_align > 1 ? ph.p_align : 1;
         uint64_t seg_off = ph.p_offset & ~(align - 1);
         if (base->offset < seg_off || base->offset >= ph.p_offset + ph.p_filesz)
@@ -180,6 +188,18 @@ bool elf_load_bias(struct elf_image *img, const struct map_region *base, uint64_
         uint64_t v = (ph.p_vaddr & ~(align - 1)) + (base->offset - seg_off);
         *bias = base->start - v;
         return true;
+    }
+    return false;
+}
+
+bool elf_file_offset(struct elf_image *img, uint64_t vaddr, uint64_t *offset)
+{
+    GElf_Phdr ph;
+    for (size_t i = 0; next_load_segment(img, &i, &ph);) {
+        if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_memsz) {
+            *offset = ph.p_offset + (vaddr - ph.p_vaddr);
+            return true;
+        }
     }
     return false;
 }

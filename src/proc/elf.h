@@ -37,6 +37,11 @@ bool elf_find_symbol(struct elf_image *img, const char *name, uint64_t *value, u
  * the file's start (offset 0) in the target. false if no PT_LOAD matches. */
 bool elf_load_bias(struct elf_image *img, const struct map_region *base, uint64_t *bias);
 
+/* The file offset whose bytes a loaded image holds at link-time address
+ * `vaddr` (past the segment's file part: where the mapping arithmetic puts
+ * it). false if no PT_LOAD covers it. */
+bool elf_file_offset(struct elf_image *img, uint64_t vaddr, uint64_t *offset);
+
 /*
  * Call `visit` for each NUL-terminated printable string in section `name`
  * (e.g. ".rodata") until it returns true. Used as a last resort to find the

@@ -81,6 +81,14 @@ void maps_free(struct process_maps *m)
     memset(m, 0, sizeof(*m));
 }
 
+const struct map_region *maps_find(const struct process_maps *m, uint64_t addr)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (m->regions[i].start <= addr && addr < m->regions[i].end)
+            return &m->regions[i];
+    return NULL;
+}
+
 const struct map_region *maps_file_base(const struct process_maps *m, const char *path)
 {
     const struct map_region *first = NULL;

@@ -31,6 +31,9 @@ struct process_maps {
 int maps_read(pid_t pid, struct process_maps *out);
 void maps_free(struct process_maps *m);
 
+/* The region holding address `addr`, or NULL if none does. */
+const struct map_region *maps_find(const struct process_maps *m, uint64_t addr);
+
 /* The region with file offset 0 of the file mapped at `path`, or NULL. */
 const struct map_region *maps_file_base(const struct process_maps *m, const char *path);
 

@@ -50,6 +50,9 @@ struct attach_ctx {
     /* A deleted file strobe was not allowed to open, to say so if no
      * runtime is found elsewhere ("" if none). */
     char unopened[TARGET_PATH_MAX];
+    /* A file holding a runtime the loader has not finished mapping in
+     * (runtime_in_place), for the same ("" if none). */
+    char loading[TARGET_PATH_MAX];
 };
 
 static const char *base_name(const char *path)
@@ -338,6 +341,29 @@ static enum candidate_result validate_layout(struct attach_ctx *ctx)
     return fail(ctx, TARGET_UNSUPPORTED, msg);
 }
 
+/*
+ * Is the runtime (link-time address link_addr, run-time t->runtime_addr)
+ * mapped as a finished load leaves it: writable, and, where the file backs
+ * it, from the file offset the ELF headers give? The dynamic loader first
+ * maps a library's whole span read-only from the file's start, then maps
+ * each segment over it at its own offset; a process caught in between (a
+ * program just launched, or just exec'd, and descheduled there) shows other
+ * bytes of the file at the runtime's address. Judged on those, a good
+ * layout would be refused as wrong.
+ */
+static bool runtime_in_place(const struct attach_ctx *ctx, const struct map_region *base,
+                             struct elf_image *img, uint64_t link_addr)
+{
+    const struct map_region *r = maps_find(ctx->maps, ctx->t->runtime_addr);
+    if (!r || !r->writable)
+        return false;
+    if (r->inode != base->inode || strcmp(r->path, base->path) != 0)
+        return r->path[0] == '\0';  /* .bss beyond the file's last page */
+    uint64_t offset;
+    return elf_file_offset(img, link_addr, &offset) &&
+           r->offset + (ctx->t->runtime_addr - r->start) == offset;
+}
+
 /* `named`: a file named for the runtime, whose name may give its version
  * ("python3.7") for a refusal if it has no runtime we recognise. */
 static enum candidate_result try_candidate(struct attach_ctx *ctx, const struct map_region *base,
@@ -363,6 +389,11 @@ static enum candidate_result try_candidate(struct attach_ctx *ctx, const struct 
     if (has_runtime && elf_load_bias(img, base, &bias)) {
         t->runtime_addr = addr + bias;
         snprintf(t->runtime_file, sizeof(t->runtime_file), "%s", base->path);
+        if (!runtime_in_place(ctx, base, img, addr)) {
+            snprintf(ctx->loading, sizeof(ctx->loading), "%s", base->path);
+            elf_image_close(img);
+            return CANDIDATE_NOT_RUNTIME;
+        }
         uint64_t code_type, code_type_size;
         t->code_type = elf_find_symbol(img, "PyCode_Type", &code_type, &code_type_size)
                            ? code_type + bias : 0;
@@ -451,6 +482,12 @@ enum target_status py_target_attach(struct py_target *t, pid_t pid, char *err, s
                  "no CPython runtime found in process %d (%s): %s was deleted or replaced "
                  "since it was loaded, and opening it through /proc/%d/map_files needs "
                  "CAP_SYS_ADMIN; run strobe as root", (int)pid, exe, ctx.unopened, (int)pid);
+        return TARGET_NOT_PYTHON;
+    }
+    if (ctx.loading[0]) {
+        snprintf(err, errlen,
+                 "process %d (%s) was still loading its CPython runtime (%s) when strobe "
+                 "looked", (int)pid, exe, ctx.loading);
         return TARGET_NOT_PYTHON;
     }
     snprintf(err, errlen, "no CPython runtime found in process %d (%s)", (int)pid, exe);

@@ -136,9 +136,7 @@ static bool runtime_unmapped(const struct py_target *t)
     struct process_maps maps;
     if (maps_read(t->pid, &maps) != 0)
         return false;
-    bool mapped = false;
-    for (size_t i = 0; i < maps.count && !mapped; i++)
-        mapped = maps.regions[i].start <= t->runtime_addr && t->runtime_addr < maps.regions[i].end;
+    bool mapped = maps_find(&maps, t->runtime_addr) != NULL;
     maps_free(&maps);
     return !mapped;
 }

@@ -218,6 +218,34 @@ in_embedded()
 """
 
 
+def test_a_runtime_the_loader_is_still_mapping(python, tmp_path):
+    """A process caught while ld.so maps libpython in (the whole span from
+    the file's start, the data segment not yet over it) shows other bytes of
+    the file where _PyRuntime will be. strobe waits for the load to finish:
+    it never refuses the runtime as an unknown layout on the strength of
+    those bytes."""
+    library = libpython_of(python)
+    if not library:
+        pytest.skip("no libpython for this interpreter")
+    program = tmp_path / "half_loaded"
+    subprocess.run(["cc", "-o", program, workload("half_loaded.c")], check=True)
+    proc = subprocess.Popen([program, library, "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        r = run_strobe("attach", proc.pid, "-l", "0", timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 1, r.stderr
+    assert f"process {proc.pid} ({program}) was still loading its CPython runtime " \
+        f"({library})" in r.stderr, r.stderr
+    # strobe run waits for it as for any program not yet running Python.
+    r = run_strobe("run", "-l", "0", program, library, "0.3", timeout=30)
+    assert r.returncode == 1, r.stderr
+    assert "was still loading its CPython runtime" in r.stderr, r.stderr
+    assert "it exited with status 0" in r.stderr, r.stderr
+
+
 def test_a_program_that_unloads_libpython(python, tmp_path):
     """A plugin host loads libpython, runs Python, unloads it and goes on:
     strobe says so and waits, and the rounds after count no errors."""

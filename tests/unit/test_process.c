@@ -1,7 +1,9 @@
 /*
  * test_process.c — facts read from /proc about a real process (this one):
  * thread names, which the kernel stores as raw bytes (the target sets
- * them) and strobe must turn into valid UTF-8 without control characters.
+ * them) and strobe must turn into valid UTF-8 without control characters;
+ * and where its executable's data is mapped, as attaching checks it of a
+ * runtime's (a loader part-way through shows other bytes of the file).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "proc/elf.h"
+#include "proc/maps.h"
 #include "proc/process.h"
 
 #include <string.h>
@@ -59,10 +63,42 @@ static void test_thread_names(void **state)
     assert_string_equal(name, "");
 }
 
+/* Initialised, writable data of this executable, as _PyRuntime is of the
+ * file that holds it. */
+static volatile uint64_t some_data = 0x5eed;
+
+static void test_data_mapped_from_its_file_offset(void **state)
+{
+    (void)state;
+    struct process_maps maps;
+    assert_int_equal(maps_read(getpid(), &maps), 0);
+    uint64_t addr = (uint64_t)(uintptr_t)&some_data;
+    const struct map_region *r = maps_find(&maps, addr);
+    assert_non_null(r);
+    assert_true(r->writable);
+    const struct map_region *base = maps_file_base(&maps, r->path);
+    assert_non_null(base);
+    assert_int_equal(base->offset, 0);
+    struct elf_image *img = elf_image_open(getpid(), base);
+    assert_non_null(img);
+    uint64_t bias, offset;
+    assert_true(elf_load_bias(img, base, &bias));
+    assert_true(elf_file_offset(img, addr - bias, &offset));
+    /* The bytes there are the file's, from the offset the headers give. */
+    assert_int_equal(r->offset + (addr - r->start), offset);
+    /* No PT_LOAD covers the top of the address space. */
+    assert_false(elf_file_offset(img, UINT64_MAX - 1, &offset));
+    elf_image_close(img);
+    /* Nothing is mapped at address 0. */
+    assert_null(maps_find(&maps, 0));
+    maps_free(&maps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thread_names),
+        cmocka_unit_test(test_data_mapped_from_its_file_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
