@@ -55,9 +55,12 @@ struct sampler {
     uint64_t wait_random;
     uint64_t look_began_ns;
     /* Frames the walks of this sample may still visit (try_thread), and
-     * second looks it may still take (sample_thread). */
+     * second looks it may still take (sample_thread); looks past
+     * SAMPLE_MAX_LOOKS are taken only until looks_until_ns. */
     size_t walk_steps_left;
     unsigned second_looks_left;
+    uint64_t interval_ns;
+    uint64_t looks_until_ns;
     /* The program unloaded the runtime (sample_once returned false). */
     bool runtime_unloaded;
     /* strobe's resource usage when this sampler began (record_costs). */
@@ -65,11 +68,20 @@ struct sampler {
     struct rusage usage_at_start;
 };
 
-/* Looks at one thread's stack per sample, at most: the first read and the
- * second looks after it was caught changing. Each costs one quick read of
- * the watched ranges; the odds of a stack moving during all of them fall
- * geometrically. */
+/* Looks at one thread's stack per sample: the first read and the second
+ * looks after it was caught changing. Each costs one quick read of the
+ * watched ranges; the odds of a stack moving during all of them fall
+ * geometrically. Every stack gets SAMPLE_MAX_LOOKS; more, up to
+ * SAMPLE_MAX_LOOKS_IN_BUDGET, while the sample has spent less than
+ * 1/SAMPLE_LOOK_BUDGET_SHARE of the interval. A read that takes as long as
+ * the program's calls (CPython 3.8-3.10 on a shallow loop: 17 us, three
+ * copies of six frame objects) tears more often than not, and at 1 kHz six
+ * looks left 4-7% of such stacks errors while most of the 1 ms went unused
+ * (looking on for half of it: under 1%). The stack recorded is then one
+ * the thread had within that half; a later slot is another sample's. */
 #define SAMPLE_MAX_LOOKS 6
+#define SAMPLE_MAX_LOOKS_IN_BUDGET 32
+#define SAMPLE_LOOK_BUDGET_SHARE 2
 /* Second looks after a torn read, from this one on, wait a random while
  * first (second_look_wait_ns). */
 #define SECOND_LOOK_FIRST_WAIT 2
@@ -250,8 +262,10 @@ static uint64_t second_look_wait_ns(struct sampler *s, int nth, uint64_t last_lo
  * nth_torn such look at it), only the watched ranges (quick, so the stack
  * has less time to move again), maybe after a wait; after an unchecked or
  * failed one, the whole plan with everything this thread needed added.
+ * A look `in_budget` (past SAMPLE_MAX_LOOKS) waits no later than the
+ * budget's end.
  */
-static bool look_again(struct sampler *s, enum attempt a, int nth_torn)
+static bool look_again(struct sampler *s, enum attempt a, int nth_torn, bool in_budget)
 {
     struct profile_costs *c = &s->profile->costs;
     enum remote_status rs;
@@ -259,6 +273,8 @@ static bool look_again(struct sampler *s, enum attempt a, int nth_torn)
         c->retries++;
         uint64_t now = clock_now_ns();
         uint64_t wait = second_look_wait_ns(s, nth_torn, now - s->look_began_ns);
+        if (in_budget)
+            wait = MIN(wait, s->looks_until_ns > now ? s->looks_until_ns - now : 0);
         if (wait) {
             now = clock_spin_until_ns(now + wait);
             c->retry_wait_ns += wait;
@@ -272,9 +288,18 @@ static bool look_again(struct sampler *s, enum attempt a, int nth_torn)
     return rs != REMOTE_GONE && rs != REMOTE_DENIED;
 }
 
+/* May a stack that `looks` looks found changing have another (see
+ * SAMPLE_MAX_LOOKS)? */
+static bool may_look_again(const struct sampler *s, int looks)
+{
+    if (looks < SAMPLE_MAX_LOOKS)
+        return true;
+    return looks < SAMPLE_MAX_LOOKS_IN_BUDGET && clock_now_ns() < s->looks_until_ns;
+}
+
 /*
  * Sample one thread. A stack caught changing while it was read, or with
- * code objects new to strobe, gets up to SAMPLE_MAX_LOOKS looks in all; one
+ * code objects new to strobe, gets the looks may_look_again allows; one
  * whose frames had no second copies yet (it moved somewhere new) or could
  * not be read gets one more, with the plan extended. Only then is it an
  * error — for this thread only. With `may_defer`, that extended read is
@@ -290,7 +315,7 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
     bool replanned = false;
     int torn = 0;
     *deferred = false;
-    for (int looks = 1; looks < SAMPLE_MAX_LOOKS && a != ATTEMPT_OK && a != ATTEMPT_GONE;
+    for (int looks = 1; may_look_again(s, looks) && a != ATTEMPT_OK && a != ATTEMPT_GONE;
          looks++) {
         if (s->walk_steps_left == 0)
             break;      /* the sample's frames are spent: one look each */
@@ -307,7 +332,7 @@ static bool sample_thread(struct sampler *s, struct py_thread *thr, uint64_t wei
             break;      /* the sample's are spent: an error for this thread */
         s->second_looks_left--;
         torn += a == ATTEMPT_TORN;
-        if (!look_again(s, a, torn))
+        if (!look_again(s, a, torn, looks >= SAMPLE_MAX_LOOKS))
             return false;
         a = look_at_thread(s, thr, weight_ns, &error);
     }
@@ -557,7 +582,7 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
     /* Round 0 is every thread's first look; each later one follows a read
      * of the extended plan, and the last lets no thread wait for another. */
     for (int round = 0; pending > 0; round++) {
-        if (round > 0 && !look_again(s, ATTEMPT_UNCHECKED, 0))
+        if (round > 0 && !look_again(s, ATTEMPT_UNCHECKED, 0, false))
             return false;
         size_t still = 0;
         for (size_t d = 0; d < pending; d++) {
@@ -583,6 +608,7 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
     struct profile *p = s->profile;
+    s->looks_until_ns = clock_now_ns() + s->interval_ns / SAMPLE_LOOK_BUDGET_SHARE;
     enum remote_status rs = snapshot_begin(&s->snap);
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
@@ -729,6 +755,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
 {
     struct sampler s;
     sampler_init(&s, target, profile);
+    s.interval_ns = opts->interval_ns;
     profile->pid = target->pid;
     profile->stats.interval_ns = opts->interval_ns;
     profile->stats.depth_limit = PY_MAX_STACK_DEPTH;
