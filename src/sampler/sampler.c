@@ -18,6 +18,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+/* A thread state that names, for this long, a thread the target does not
+ * have names one that ended (thread_exists): ids rewritten by a corrupt or
+ * hostile target rarely hold still that long. Such states are watched,
+ * this many at once, and this many such ids are accepted at most. */
+#define ENDED_ID_STABLE_NS (50 * NS_PER_MS)
+#define ENDED_IDS_WATCHED 64
+#define ENDED_IDS_ACCEPTED_MAX 64
+
 struct sampler {
     struct py_target *target;
     struct profile *profile;
@@ -50,6 +58,13 @@ struct sampler {
     struct gil_state gil;
     uint64_t samples;           /* begun, to time the self-checks */
     bool gil_self_check;        /* this sample reads every thread anyway */
+    /* Thread states naming threads the target does not have, each with
+     * the id it named, since when, and when last (thread_exists); and how
+     * many such ids were taken into the profile. */
+    struct ended_thread_id {
+        uint64_t tstate, tid, since_ns, seen_ns;
+    } ended_ids[ENDED_IDS_WATCHED];
+    unsigned ended_ids_accepted;
     /* Second looks at a stack caught changing (look_again): the state of
      * their random waits, and when the last one began. */
     uint64_t wait_random;
@@ -547,16 +562,55 @@ static bool sample_nested(struct sampler *s, uint32_t inner, uint64_t weight_ns)
 }
 
 /*
+ * Has thread state `tstate` named the thread `tid`, which the target does
+ * not have, for ENDED_ID_STABLE_NS at least (and are fewer than
+ * ENDED_IDS_ACCEPTED_MAX such ids in the profile)? Then it is taken for a
+ * thread that ended while its thread state lives on, and accepted.
+ */
+static bool ended_thread_kept_naming(struct sampler *s, uint64_t tstate, uint64_t tid)
+{
+    uint64_t now = clock_now_ns();
+    struct ended_thread_id *slot = NULL, *stalest = &s->ended_ids[0];
+    for (size_t i = 0; i < ENDED_IDS_WATCHED && !slot; i++) {
+        if (s->ended_ids[i].tstate == tstate)
+            slot = &s->ended_ids[i];
+        else if (s->ended_ids[i].seen_ns < stalest->seen_ns)
+            stalest = &s->ended_ids[i];
+    }
+    if (!slot) {
+        *stalest = (struct ended_thread_id){ tstate, tid, now, now };
+        return false;
+    }
+    slot->seen_ns = now;
+    if (slot->tid != tid) {
+        slot->tid = tid;
+        slot->since_ns = now;
+        return false;
+    }
+    if (now - slot->since_ns < ENDED_ID_STABLE_NS || s->ended_ids_accepted >= ENDED_IDS_ACCEPTED_MAX)
+        return false;
+    s->ended_ids_accepted++;
+    *slot = (struct ended_thread_id){ 0 };  /* in the profile from now on */
+    return true;
+}
+
+/*
  * A thread state naming a thread the target does not have is corrupt (or
  * forged): a thread list error. Each new id would otherwise be one more
  * thread in the profile, for ever; a target writing random ids made 540k
  * of them in 10 s. Asked once per id, when first seen: a thread's state
- * leaves the list before the thread ends.
+ * leaves the list before the thread ends. Unless the id holds still
+ * (ended_thread_kept_naming): CPython 3.11-3.12 run a subinterpreter's code,
+ * from whichever thread enters it, on the thread state of the thread that
+ * created it (its list's head, gh-109860), which names that thread after
+ * it has ended. Its stacks were lost whenever strobe had not seen that
+ * thread alive (a short one, or strobe attached later).
  */
-static bool thread_exists(struct sampler *s, uint64_t tid)
+static bool thread_exists(struct sampler *s, const struct py_thread *thr)
 {
-    if (!tid || calltree_has_thread(&s->profile->tree, tid) ||
-        !process_lacks_thread(s->target->pid, tid))
+    if (!thr->tid || calltree_has_thread(&s->profile->tree, thr->tid) ||
+        !process_lacks_thread(s->target->pid, thr->tid) ||
+        ended_thread_kept_naming(s, thr->tstate, thr->tid))
         return true;
     count_error(s->profile, SAMPLE_ERROR_THREAD_LIST);
     return false;
@@ -577,7 +631,7 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
     size_t pending = 0;
     for (size_t i = 0; i < count; i++)
         if (s->threads[i].leaf_frame && !s->entering[i] && s->outer[i] == ID_NONE &&
-            thread_exists(s, s->threads[i].tid))
+            thread_exists(s, &s->threads[i]))
             s->deferred[pending++] = (uint32_t)i;
     /* Round 0 is every thread's first look; each later one follows a read
      * of the extended plan, and the last lets no thread wait for another. */

@@ -223,6 +223,31 @@ def test_subinterpreter_entered_from_another_thread_is_followed(tmp_path, python
     assert abs(one - two) <= 0.2 * (one + two), (one, two)
 
 
+
+def test_subinterpreter_of_a_thread_strobe_never_saw(tmp_path, python):
+    # CPython up to 3.12 runs a subinterpreter's code on its first thread state,
+    # which names the thread that created it, from whichever thread enters
+    # it: here, attached after that thread ended, strobe never saw it. Its
+    # stacks were thread list errors, every one; the id holding still is
+    # enough (only a stream of ids no thread has is an error).
+    proc = subprocess.Popen([python.executable, workload("subinterp_swap.py"), "1.5", "attach"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        if line == "skip":
+            pytest.skip(f"{python.label} has no run_string for subinterpreters")
+        assert line == "ready", line
+        out = tmp_path / "stacks.txt"
+        r = run_strobe("attach", proc.pid, "-r", "1k", "--collapsed", "-o", out, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    stacks = parse_collapsed(out.read_text(encoding="utf-8"))
+    one = sum(s.count for s in stacks if "phase_one" in function_names(s))
+    two = sum(s.count for s in stacks if "phase_two" in function_names(s))
+    assert one > 500 and two > 500, (one, two, r.stderr)
+
 def test_subinterpreter_stack_is_nested_in_its_thread(tmp_path, python):
     # A thread that entered a subinterpreter has a thread state in both
     # interpreters: one thread, one stack per sample, the subinterpreter's

@@ -9,12 +9,14 @@ is the caller's. phase_one and phase_two each run for SECONDS; the program
 prints "phases <seconds of phase_one> <seconds of phase_two>" at exit.
 On 3.11 the subinterpreter also keeps the GIL from the main interpreter's
 threads while it runs (they ask its own interpreter to drop it).
-Usage: subinterp_swap.py [SECONDS]   (prints "skip" where there is no such
-module)
+Usage: subinterp_swap.py [SECONDS [attach]]   (prints "skip" where there is
+no such module; with "attach", "ready" once the creating thread has ended,
+then waits a second for a profiler to attach)
 """
 import os
 import sys
 import threading
+import time
 
 try:
     import _xxsubinterpreters as subinterpreters
@@ -47,7 +49,7 @@ phase_two(%(seconds)f)
 """
 
 
-def main(seconds):
+def main(seconds, attach):
     if subinterpreters is None or not hasattr(subinterpreters, "run_string"):
         print("skip", flush=True)
         return
@@ -55,6 +57,9 @@ def main(seconds):
     creator = threading.Thread(target=lambda: made.setdefault("id", subinterpreters.create()))
     creator.start()
     creator.join()
+    if attach:
+        print("ready", flush=True)
+        time.sleep(1)
     runner = threading.Thread(target=subinterpreters.run_string,
                               args=(made["id"], SCRIPT % {"seconds": seconds}))
     runner.start()
@@ -67,4 +72,4 @@ def main(seconds):
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.5)
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.5, sys.argv[2:] == ["attach"])
