@@ -59,10 +59,11 @@ struct sampler {
     uint64_t samples;           /* begun, to time the self-checks */
     bool gil_self_check;        /* this sample reads every thread anyway */
     /* Thread states naming threads the target does not have, each with
-     * the id it named, since when, and when last (thread_exists); and how
-     * many such ids were taken into the profile. */
+     * the id it named, since when, when last, and whether it was taken
+     * for an ended thread's (thread_exists); and how many were. */
     struct ended_thread_id {
         uint64_t tstate, tid, since_ns, seen_ns;
+        bool accepted;
     } ended_ids[ENDED_IDS_WATCHED];
     unsigned ended_ids_accepted;
     /* Second looks at a stack caught changing (look_again): the state of
@@ -578,19 +579,20 @@ static bool ended_thread_kept_naming(struct sampler *s, uint64_t tstate, uint64_
             stalest = &s->ended_ids[i];
     }
     if (!slot) {
-        *stalest = (struct ended_thread_id){ tstate, tid, now, now };
+        *stalest = (struct ended_thread_id){ tstate, tid, now, now, false };
         return false;
     }
     slot->seen_ns = now;
     if (slot->tid != tid) {
-        slot->tid = tid;
-        slot->since_ns = now;
+        *slot = (struct ended_thread_id){ tstate, tid, now, now, false };
         return false;
     }
+    if (slot->accepted)
+        return true;
     if (now - slot->since_ns < ENDED_ID_STABLE_NS || s->ended_ids_accepted >= ENDED_IDS_ACCEPTED_MAX)
         return false;
     s->ended_ids_accepted++;
-    *slot = (struct ended_thread_id){ 0 };  /* in the profile from now on */
+    slot->accepted = true;
     return true;
 }
 
