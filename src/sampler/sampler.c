@@ -75,8 +75,7 @@ struct sampler {
      * SAMPLE_MAX_LOOKS are taken only until looks_until_ns. */
     size_t walk_steps_left;
     unsigned second_looks_left;
-    uint64_t interval_ns;
-    uint64_t looks_until_ns;
+    uint64_t looks_until_ns;    /* set by sampler_run; 0: no more */
     /* The program unloaded the runtime (sample_once returned false). */
     bool runtime_unloaded;
     /* strobe's resource usage when this sampler began (record_costs). */
@@ -664,7 +663,6 @@ static bool sample_threads(struct sampler *s, size_t count, uint64_t weight_ns)
 static bool sample_once(struct sampler *s, uint64_t weight_ns)
 {
     struct profile *p = s->profile;
-    s->looks_until_ns = clock_now_ns() + s->interval_ns / SAMPLE_LOOK_BUDGET_SHARE;
     enum remote_status rs = snapshot_begin(&s->snap);
     if (rs == REMOTE_GONE || rs == REMOTE_DENIED)
         return false;
@@ -811,7 +809,6 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
 {
     struct sampler s;
     sampler_init(&s, target, profile);
-    s.interval_ns = opts->interval_ns;
     profile->pid = target->pid;
     profile->stats.interval_ns = opts->interval_ns;
     profile->stats.depth_limit = PY_MAX_STACK_DEPTH;
@@ -869,6 +866,7 @@ enum stop_reason sampler_run(struct py_target *target, const struct sampler_opti
          * a slow read's whole time (a deep stack's, or one that failed as
          * it unwound) to the stack after it. */
         calltree_round_begin(&profile->tree);
+        s.looks_until_ns = now + opts->interval_ns / SAMPLE_LOOK_BUDGET_SHARE;
         bool alive = sample_once(&s, now - previous);
         uint64_t done = clock_now_ns();
         uint64_t to_middle = (done - now) / 2;
