@@ -48,6 +48,16 @@ void stats_write(FILE *f, const struct profile *p)
                "a stack that moved\n",
             (unsigned long long)c->retries, (double)c->retry_wait_ns / NS_PER_MS,
             (unsigned long long)c->second_looks);
+    uint64_t torn = 0;
+    for (int site = 0; site < TEAR_SITE_COUNT; site++)
+        torn += c->torn[site];
+    fprintf(f, "  torn reads         %llu looks caught a stack changing: %llu at its innermost "
+               "frame, %llu at a caller, %llu in the pointer to its innermost frame, %llu at a "
+               "frame that failed its checks\n",
+            (unsigned long long)torn, (unsigned long long)c->torn[TEAR_INNERMOST],
+            (unsigned long long)c->torn[TEAR_CALLER],
+            (unsigned long long)c->torn[TEAR_FRAME_POINTER],
+            (unsigned long long)c->torn[TEAR_BAD_FRAME]);
     if (c->cpu_policy)
         fprintf(f, "  scheduling         %s%s; %.1f ms runnable, waiting for a CPU\n",
                 c->cpu_policy, c->cpu_policy_refused ? " asked for, refused by the kernel" : "",

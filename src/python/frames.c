@@ -191,6 +191,19 @@ static enum callee_link how_called(const struct py_layout *l, const uint8_t *fra
     return CALLEE_INLINE;
 }
 
+/* A stack caught changing, at `site`. */
+static enum walk_status moved_at(struct walk_result *result, enum tear_site site)
+{
+    result->torn_at = site;
+    return WALK_MOVED;
+}
+
+/* The site of a change seen at the frame `steps` frames into the walk. */
+static enum tear_site site_of(size_t steps)
+{
+    return steps == 0 ? TEAR_INNERMOST : TEAR_CALLER;
+}
+
 /*
  * What a caller must show, beyond what every frame must (frames.h). A
  * callee held elsewhere (a generator's frame; in 3.8-3.10 every frame, each
@@ -204,30 +217,28 @@ static enum callee_link how_called(const struct py_layout *l, const uint8_t *fra
  */
 static enum walk_status check_caller(const struct py_layout *l, struct snapshot *s,
                                      uint64_t addr, const uint8_t *frame, uint64_t code,
-                                     int owner, enum callee_link link, bool *verified,
-                                     bool *middle_used)
+                                     int owner, enum callee_link link,
+                                     struct walk_result *result)
 {
     if (link == CALLEE_INLINE && l->inline_callers_started && frame_offset(l, frame, code) <= 0)
-        return WALK_MOVED;
+        return moved_at(result, TEAR_CALLER);
     bool objects = l->frame_model == FRAME_MODEL_OBJECT;
     if (link != CALLEE_ELSEWHERE || (!objects && owner != OWNED_BY_THREAD))
         return WALK_OK;
     const uint8_t *middle = snapshot_get_middle(s, addr, l->frame_read_size);
     if (!middle)
-        *verified = false;
+        result->verified = false;
     else if (!same_activation(l, frame, middle, false))
-        return WALK_MOVED;
+        return moved_at(result, TEAR_CALLER);
     /* See frames.h for why 3.8-3.10 do not ask the leaf to hold still. */
     if (!objects)
-        *middle_used = true;
+        result->middle_used = true;
     return WALK_OK;
 }
 
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
-                                size_t max, size_t *depth, bool *verified,
-                                struct stack_end_check *end, bool *middle_used,
-                                size_t *steps_left)
+                                size_t max, size_t *steps_left, struct walk_result *result)
 {
     /* The layout facts used per frame, in locals: this loop runs for every
      * frame of every thread of every sample. */
@@ -238,7 +249,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     const uint64_t code_mask = l->executable_is_stackref ? ~STACKREF_TAG_MASK : ~(uint64_t)0;
     /* Whether the innermost data-stack frame is still to be found. */
     bool find_end = l->frame_specials_words != OFFSET_NONE && bounds->known;
-    end->wanted = false;
+    *result = (struct walk_result){ .verified = true, .torn_at = TEAR_INNERMOST };
     int owner = -1;     /* of the frame last visited */
     bool entered_from_c = false;    /* ... and its is_entry (3.11) */
     enum callee_link callee = CALLEE_NONE;   /* how that frame was called */
@@ -246,9 +257,6 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     cycle_check_init(&cycle);
     size_t n = 0, steps = 0;
     size_t max_steps = MIN(py_walk_steps(max), *steps_left);
-    *depth = 0;
-    *verified = true;
-    *middle_used = false;
     for (uint64_t addr = leaf; addr; steps++) {
         if (addr % FRAME_ALIGN)
             return WALK_BAD_FRAME;
@@ -257,7 +265,7 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         if (steps >= max_steps) {
             /* No Python frame that far: the chain does not end, or runs
              * through frames walked already (another thread's). */
-            *depth = n;
+            result->depth = n;
             return n ? WALK_TRUNCATED : WALK_CYCLE;
         }
         --*steps_left;
@@ -267,20 +275,20 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         owner = owner_at != OFFSET_NONE ? frame[owner_at] : -1;
         bool internal = owner_at != OFFSET_NONE && (uint32_t)owner >= internal_owner;
         if (internal && steps == 0 && field_u64(frame, back_at) != 0)
-            return WALK_MOVED;  /* an evaluation loop starting or ending (frames.h) */
+            return moved_at(result, TEAR_INNERMOST);    /* a loop starting or ending (frames.h) */
         struct snapshot_watch w = snapshot_watch_got(s, frame, addr, read_size,
                                                      internal ? WATCH_CENTRE : WATCH_FRAMES);
         const uint8_t *cleared = NULL;  /* the innermost frame's copy showing it popped */
         if (!w.last) {
-            *verified = false;
+            result->verified = false;
         } else {
             if (!same_activation(l, frame, w.last, steps == 0)) {
                 cleared = steps == 0 ? cleared_copy(l, frame, w.last) : NULL;
                 if (!cleared)
-                    return WALK_MOVED;
+                    return moved_at(result, site_of(steps));
             }
             if (!frame_alive(l, bounds, addr, frame, w.last))
-                return WALK_MOVED;
+                return moved_at(result, site_of(steps));
             if (cleared == frame)
                 frame = w.last;     /* the other copy speaks for it */
         }
@@ -301,17 +309,17 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             continue;
         }
         enum walk_status caller_status = check_caller(l, s, addr, frame, code, owner, link,
-                                                      verified, middle_used);
+                                                      result);
         if (caller_status != WALK_OK)
             return caller_status;
         if (code % FRAME_ALIGN)
             return WALK_BAD_FRAME;
         if (n == max) {
-            *depth = n;
+            result->depth = n;
             return WALK_TRUNCATED;
         }
         if (find_end && owner == OWNED_BY_THREAD) {
-            *end = (struct stack_end_check){ true, n, addr, bounds->copy[0].top };
+            result->end = (struct stack_end_check){ true, n, addr, bounds->copy[0].top };
             find_end = false;
         }
         /* The innermost frame may move on between its copies: where the
@@ -328,8 +336,8 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
         n++;
         addr = back;
     }
-    *depth = n;
+    result->depth = n;
     if (steps > 0 && !valid_root(l, owner, entered_from_c))
-        return WALK_MOVED;
+        return moved_at(result, site_of(steps - 1));
     return WALK_OK;
 }

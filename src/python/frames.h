@@ -159,19 +159,42 @@ struct stack_end_check {
     uint64_t top;           /* datastack_top, read with the leaf pointer */
 };
 
-/* Walk from `leaf`; frames land in out[0..*depth), innermost first.
- * *verified is false if some frame (or the bounds) had no second copy yet to
- * check it by: the stack reached memory the plan did not cover, worth a
- * second look. *middle_used is true if a caller was checked by its third
- * copy: the stack holds only if `leaf` was the innermost frame from the
- * centre of the read until after that copy (py_thread_leaf_held).
+/* Where a stack caught changing (WALK_MOVED, and the stack resolver's
+ * RESOLVE_TORN) was seen to change; --stats counts torn reads by it (and
+ * by WALK_BAD_FRAME, which the sampler takes for a tear as well). */
+enum tear_site {
+    TEAR_INNERMOST,     /* the innermost frame: pushed, popped or moved on
+                           between its copies, or no longer alive */
+    TEAR_CALLER,        /* a caller: returned to, or called again, while it
+                           was copied */
+    TEAR_FRAME_POINTER, /* the pointer that leads to the innermost frame
+                           moved (3.11-3.12's anchor; a third copy's hold) */
+    TEAR_BAD_FRAME,     /* a frame failed its checks (WALK_BAD_FRAME):
+                           caught half-written, or corrupt */
+    TEAR_SITE_COUNT,
+};
+
+/* What a walk tells besides its frames. */
+struct walk_result {
+    size_t depth;           /* frames in out[], innermost first */
+    /* False if some frame (or the bounds) had no second copy yet to check
+     * it by: the stack reached memory the plan did not cover, worth a
+     * second look. */
+    bool verified;
+    /* A caller was checked by its third copy: the stack holds only if
+     * `leaf` was the innermost frame from the centre of the read until
+     * after that copy (py_thread_leaf_held). */
+    bool middle_used;
+    struct stack_end_check end;
+    enum tear_site torn_at; /* WALK_MOVED: where */
+};
+
+/* Walk from `leaf`; frames land in out[0..result->depth).
  * Each frame visited takes one of *steps_left; when they run out, the
  * stack is WALK_TRUNCATED (innermost frames kept), or WALK_CYCLE if no
  * Python frame was found by then (as after py_walk_steps(max) frames). */
 enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, uint64_t leaf,
                                 const struct stack_bounds *bounds, struct raw_frame *out,
-                                size_t max, size_t *depth, bool *verified,
-                                struct stack_end_check *end, bool *middle_used,
-                                size_t *steps_left);
+                                size_t max, size_t *steps_left, struct walk_result *result);
 
 #endif

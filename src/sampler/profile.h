@@ -10,6 +10,7 @@
 #define STROBE_SAMPLER_PROFILE_H
 
 #include "proc/target_files.h"
+#include "python/frames.h"
 #include "sampler/calltree.h"
 #include "sampler/symbols.h"
 
@@ -73,6 +74,8 @@ struct profile_costs {
     uint64_t retries;                       /* thread walks retried after a torn read */
     uint64_t retry_wait_ns;                 /* ... waiting first, out of step (sampler.c) */
     uint64_t second_looks;                  /* ... or for want of copies to check them */
+    uint64_t torn[TEAR_SITE_COUNT];         /* looks that caught a stack changing, by
+                                               where (python/frames.h) */
     const char *cpu_policy;                 /* how strobe was scheduled (timer.h) */
     uint64_t run_delay_ns;                  /* sampling, it waited this long for a CPU */
     /* Samples taken more than late_threshold_ns after they were due: when

@@ -169,6 +169,13 @@ static bool generation_unmoved(struct sampler *s)
            now.value == sampled->value;
 }
 
+/* A look that caught the stack changing at `site`: counted, for --stats. */
+static enum attempt torn_at(struct sampler *s, enum tear_site site)
+{
+    s->profile->costs.torn[site]++;
+    return ATTEMPT_TORN;
+}
+
 /*
  * Walk one thread and, if its stack is proved to be one the thread really
  * had (frames.h), add it. On failure, the cause in *error.
@@ -178,31 +185,31 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
 {
     *error = SAMPLE_ERROR_TORN;
     if (thr->leaf_moved)
-        return ATTEMPT_TORN;
-    size_t depth = 0;
-    bool verified, middle_used;
+        return torn_at(s, TEAR_FRAME_POINTER);
     uint64_t misses_before = s->snap.stats.misses;
-    struct stack_end_check end;
+    struct walk_result walk;
     size_t granted = MAX(s->walk_steps_left, SAMPLE_WALK_STEPS_SPENT), steps_left = granted;
     enum walk_status st = py_walk_frames(s->target, &s->snap, thr->leaf_frame, &thr->bounds,
-                                         s->frames, PY_MAX_STACK_DEPTH, &depth, &verified, &end,
-                                         &middle_used, &steps_left);
+                                         s->frames, PY_MAX_STACK_DEPTH, &steps_left, &walk);
     s->walk_steps_left -= MIN(granted - steps_left, s->walk_steps_left);
     if (st == WALK_GONE)
         return ATTEMPT_GONE;
+    if (st == WALK_MOVED || st == WALK_BAD_FRAME)
+        return torn_at(s, st == WALK_MOVED ? walk.torn_at : TEAR_BAD_FRAME);
     if (st != WALK_OK && st != WALK_TRUNCATED) {
         *error = walk_error(st);
-        return *error == SAMPLE_ERROR_TORN ? ATTEMPT_TORN : ATTEMPT_FAILED;
+        return ATTEMPT_FAILED;
     }
-    if (!verified || !thr->leaf_verified)
+    if (!walk.verified || !thr->leaf_verified)
         return ATTEMPT_UNCHECKED;
-    if (middle_used) {
+    if (walk.middle_used) {
         enum leaf_hold held = py_thread_leaf_held(&s->snap, thr);
         if (held == LEAF_MOVED)
-            return ATTEMPT_TORN;
+            return torn_at(s, TEAR_FRAME_POINTER);
         if (held == LEAF_UNCHECKED)
             return ATTEMPT_UNCHECKED;
     }
+    size_t depth = walk.depth;
     if (depth == 0)
         return ATTEMPT_OK;  /* only interpreter-internal frames: nothing running */
     bool truncated = st == WALK_TRUNCATED;
@@ -213,12 +220,12 @@ static enum attempt try_thread(struct sampler *s, const struct py_thread *thr, u
     bool from_plan = s->snap.stats.misses == misses_before &&
                      (!second_look || generation_unmoved(s));
     enum resolve_status rs = stack_resolver_add(&s->resolver, &s->place, s->frames, depth,
-                                                truncated, from_plan, &end, weight_ns);
+                                                truncated, from_plan, &walk.end, weight_ns);
     switch (rs) {
     case RESOLVE_OK:
         break;
     case RESOLVE_TORN:
-        return ATTEMPT_TORN;
+        return torn_at(s, s->resolver.torn_at);
     case RESOLVE_READ_LATE:
         return ATTEMPT_UNCHECKED;
     case RESOLVE_NEWS:

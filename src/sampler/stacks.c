@@ -261,12 +261,13 @@ static bool cleared_copy_fits(const struct stack_resolver *r, const struct raw_f
            innermost->cleared_offset < units * CODE_UNIT_BYTES;
 }
 
-/* Does the stack hold a frame that returned? m->frames holds its code
- * entries if `indices_valid` (else they are looked up). The first `common`
- * frames stand where the memo's did, whose returns were looked for then. */
-static bool has_returned_frame(const struct stack_resolver *r, const struct stack_memo *m,
-                               const struct raw_frame *frames, size_t depth, size_t common,
-                               bool indices_valid)
+/* The frame of the stack that returned (its index in frames, innermost
+ * 0), or `depth` if none did. m->frames holds its code entries if
+ * `indices_valid` (else they are looked up). The first `common` frames
+ * stand where the memo's did, whose returns were looked for then. */
+static size_t returned_frame(const struct stack_resolver *r, const struct stack_memo *m,
+                             const struct raw_frame *frames, size_t depth, size_t common,
+                             bool indices_valid)
 {
     bool maps = r->codes->layout->nreturn_opcodes != 0;
     for (size_t i = 0; i < depth; i++) {
@@ -275,9 +276,16 @@ static bool has_returned_frame(const struct stack_resolver *r, const struct stac
             continue;
         uint32_t index = indices_valid ? m->frames[i].code_index : code_cache_find(r->codes, f->code);
         if (index != ID_NONE && returned(code_cache_get(r->codes, index), f))
-            return true;
+            return depth - 1 - i;
     }
-    return false;
+    return depth;
+}
+
+/* A stack torn at frames[index] (innermost 0): RESOLVE_TORN, and where. */
+static enum resolve_status torn_at(struct stack_resolver *r, size_t index)
+{
+    r->torn_at = index == 0 ? TEAR_INNERMOST : TEAR_CALLER;
+    return RESOLVE_TORN;
 }
 
 enum resolve_status stack_resolver_add(struct stack_resolver *r, struct stack_place *place,
@@ -319,7 +327,7 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, struct stack_pl
         }
         struct py_code *code = code_cache_get(r->codes, index);
         if (!code_offset_valid(code, rf->offset)) {
-            status = RESOLVE_TORN;
+            status = torn_at(r, depth - 1 - i);
             break;
         }
         /* A shim frame is passed through: its callee hangs from its caller. */
@@ -328,12 +336,14 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, struct stack_pl
         m->frames[i] = (struct stack_memo_frame){ rf->code, rf->offset, index, parent };
     }
     if (status == RESOLVE_OK && end->wanted && !ends_at_stack_top(r, frames, end))
-        status = RESOLVE_TORN;
+        status = torn_at(r, end->index);
     if (status == RESOLVE_OK && !cleared_copy_fits(r, &frames[0]))
-        status = RESOLVE_TORN;
-    if (status == RESOLVE_OK &&
-        has_returned_frame(r, m, frames, depth, common, !truncated && epoch == r->codes->epoch))
-        status = RESOLVE_TORN;
+        status = torn_at(r, 0);
+    size_t returned_at = status == RESOLVE_OK ? returned_frame(r, m, frames, depth, common,
+                                                               !truncated && epoch == r->codes->epoch)
+                                              : depth;
+    if (returned_at < depth)
+        status = torn_at(r, returned_at);
     if (status == RESOLVE_OK && r->snap->stats.misses != misses_before)
         status = RESOLVE_READ_LATE;
     else if (status == RESOLVE_OK && r->codes->stats.decoded != decoded_before)

@@ -73,6 +73,7 @@ struct stack_resolver {
     /* This sample's code generation and the previous sample's. */
     struct code_generation generation, previous_generation;
     bool generation_broken;     /* the counter failed its self-check */
+    enum tear_site torn_at;     /* where the last RESOLVE_TORN saw a change */
     uint64_t frames_reused, frames_resolved;
     uint64_t identity_checks, identity_checks_skipped;
 };
@@ -106,7 +107,8 @@ struct stack_place {
 enum resolve_status {
     RESOLVE_OK,
     RESOLVE_NOT_CODE,       /* a frame's code object is not (or no longer) one */
-    RESOLVE_TORN,           /* a frame's position lies outside its code */
+    RESOLVE_TORN,           /* a frame's position lies outside its code, or
+                               it was copied after it returned (torn_at) */
     RESOLVE_READ_LATE,      /* a code identity had to be read on demand: after
                                its frame may have ended and the object been
                                replaced. Look again, with it in the plan. */

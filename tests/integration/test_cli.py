@@ -304,6 +304,26 @@ def test_stats_count_remote_ranges(python):
     assert float(plan.group(1)) >= 1 and float(plan.group(2)) > 0, r.stderr
 
 
+def test_stats_count_torn_reads_by_site(python):
+    # A stack that never holds still tears reads all the time. Every look
+    # that caught it changing is counted once, at one site: each second
+    # look after a tear follows one, and a tear that got no second look
+    # ended as an error of its own.
+    r = run_strobe("run", "-r", "100k", "-d", "1.5", "--stats", "--collapsed", "-o",
+                   os.devnull, python.executable, workload("churn_stack.py"), "3")
+    assert r.returncode == 0, r.stderr
+    torn = re.search(r"torn reads +(\d+) looks caught a stack changing: (\d+) at its innermost "
+                     r"frame, (\d+) at a caller, (\d+) in the pointer to its innermost frame, "
+                     r"(\d+) at a frame that failed its checks", r.stderr)
+    retries = re.search(r"second looks +(\d+) after a torn read", r.stderr)
+    assert torn and retries, r.stderr
+    total, *sites = (int(n) for n in torn.groups())
+    errors = re.search(r"(\d+) stack changed while being read", r.stderr)
+    torn_errors = int(errors.group(1)) if errors else 0
+    assert total == sum(sites), r.stderr
+    assert 0 < int(retries.group(1)) <= total <= int(retries.group(1)) + torn_errors, r.stderr
+
+
 def test_threads_new_to_the_plan_share_one_extended_read(python):
     # Attached to 300 parked threads, the first sample finds every stack
     # outside the read plan. Each used to get its own read of the extended
