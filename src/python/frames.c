@@ -198,12 +198,6 @@ static enum walk_status moved_at(struct walk_result *result, enum tear_site site
     return WALK_MOVED;
 }
 
-/* The site of a change seen at the frame `steps` frames into the walk. */
-static enum tear_site site_of(size_t steps)
-{
-    return steps == 0 ? TEAR_INNERMOST : TEAR_CALLER;
-}
-
 /*
  * What a caller must show, beyond what every frame must (frames.h). A
  * callee held elsewhere (a generator's frame; in 3.8-3.10 every frame, each
@@ -285,10 +279,10 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
             if (!same_activation(l, frame, w.last, steps == 0)) {
                 cleared = steps == 0 ? cleared_copy(l, frame, w.last) : NULL;
                 if (!cleared)
-                    return moved_at(result, site_of(steps));
+                    return moved_at(result, tear_site_at(steps));
             }
             if (!frame_alive(l, bounds, addr, frame, w.last))
-                return moved_at(result, site_of(steps));
+                return moved_at(result, tear_site_at(steps));
             if (cleared == frame)
                 frame = w.last;     /* the other copy speaks for it */
         }
@@ -338,6 +332,6 @@ enum walk_status py_walk_frames(const struct py_target *t, struct snapshot *s, u
     }
     result->depth = n;
     if (steps > 0 && !valid_root(l, owner, entered_from_c))
-        return moved_at(result, site_of(steps - 1));
+        return moved_at(result, tear_site_at(steps - 1));
     return WALK_OK;
 }

@@ -174,6 +174,13 @@ enum tear_site {
     TEAR_SITE_COUNT,
 };
 
+/* The site of a change seen at the frame `index` frames from the innermost
+ * (0). */
+static inline enum tear_site tear_site_at(size_t index)
+{
+    return index == 0 ? TEAR_INNERMOST : TEAR_CALLER;
+}
+
 /* What a walk tells besides its frames. */
 struct walk_result {
     size_t depth;           /* frames in out[], innermost first */

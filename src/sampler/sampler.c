@@ -132,14 +132,11 @@ struct sampler {
  * a self-test of the proof. */
 #define GIL_SELF_CHECK_SAMPLES 4096
 
+/* The error of a walk that failed other than by catching the stack
+ * changing (WALK_MOVED and WALK_BAD_FRAME are tears: try_thread). */
 static enum sample_error walk_error(enum walk_status st)
 {
-    switch (st) {
-    case WALK_BAD_FRAME:
-    case WALK_MOVED: return SAMPLE_ERROR_TORN;
-    case WALK_CYCLE: return SAMPLE_ERROR_CYCLE;
-    default: return SAMPLE_ERROR_UNREADABLE;
-    }
+    return st == WALK_CYCLE ? SAMPLE_ERROR_CYCLE : SAMPLE_ERROR_UNREADABLE;
 }
 
 static void count_error(struct profile *p, enum sample_error e)

@@ -284,7 +284,7 @@ static size_t returned_frame(const struct stack_resolver *r, const struct stack_
 /* A stack torn at frames[index] (innermost 0): RESOLVE_TORN, and where. */
 static enum resolve_status torn_at(struct stack_resolver *r, size_t index)
 {
-    r->torn_at = index == 0 ? TEAR_INNERMOST : TEAR_CALLER;
+    r->torn_at = tear_site_at(index);
     return RESOLVE_TORN;
 }
 
@@ -339,11 +339,12 @@ enum resolve_status stack_resolver_add(struct stack_resolver *r, struct stack_pl
         status = torn_at(r, end->index);
     if (status == RESOLVE_OK && !cleared_copy_fits(r, &frames[0]))
         status = torn_at(r, 0);
-    size_t returned_at = status == RESOLVE_OK ? returned_frame(r, m, frames, depth, common,
-                                                               !truncated && epoch == r->codes->epoch)
-                                              : depth;
-    if (returned_at < depth)
-        status = torn_at(r, returned_at);
+    if (status == RESOLVE_OK) {
+        size_t returned_at = returned_frame(r, m, frames, depth, common,
+                                            !truncated && epoch == r->codes->epoch);
+        if (returned_at < depth)
+            status = torn_at(r, returned_at);
+    }
     if (status == RESOLVE_OK && r->snap->stats.misses != misses_before)
         status = RESOLVE_READ_LATE;
     else if (status == RESOLVE_OK && r->codes->stats.decoded != decoded_before)
